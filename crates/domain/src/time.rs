@@ -91,6 +91,10 @@ pub fn parse_start(value: &str, zone: StudioZone) -> Result<DateTime<Utc>, TimeE
     if let Ok(instant) = DateTime::parse_from_rfc3339(value) {
         return Ok(instant.with_timezone(&Utc));
     }
+    // RFC 3339 needs seconds; a desk typing `16:00-05:00` means the same.
+    if let Ok(instant) = DateTime::parse_from_str(value, "%Y-%m-%dT%H:%M%#z") {
+        return Ok(instant.with_timezone(&Utc));
+    }
     let naive = LOCAL_FORMATS
         .iter()
         .find_map(|format| NaiveDateTime::parse_from_str(value, format).ok())
@@ -137,6 +141,12 @@ mod tests {
         let a = parse_start("2026-03-02T16:00:00-04:00", new_york()).unwrap();
         let b = parse_start("2026-03-02T20:00:00Z", new_york()).unwrap();
         assert_eq!(a, b, "16:00-04:00 and 20:00Z are one instant");
+    }
+
+    #[test]
+    fn offset_without_seconds_accepted() {
+        let a = parse_start("2026-03-02T16:00-05:00", new_york()).unwrap();
+        assert_eq!(a.to_rfc3339(), "2026-03-02T21:00:00+00:00");
     }
 
     #[test]

@@ -1,1 +1,113 @@
+//! The axum server of MelodyandMeter: the booking API, its OpenAPI document,
+//! and the credential check. The router is built apart from any listener, so
+//! the desktop shell, `melody serve` and tests each bind their own.
 
+mod auth;
+mod error;
+mod extract;
+mod openapi;
+mod routes;
+mod views;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{MatchedPath, Request};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use melody_domain::{LateCancelWindow, ResourceAllowlist, StudioZone};
+use melody_store::Store;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub use auth::ApiCredential;
+pub use error::ApiError;
+pub use openapi::ApiDoc;
+
+/// Returns the current instant. Tests pass a fixed or steppable clock.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Settings the booking rules read.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub allowlist: ResourceAllowlist,
+    pub late_cancel_window: LateCancelWindow,
+    pub zone: StudioZone,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub settings: Arc<Settings>,
+    pub credential: ApiCredential,
+    pub clock: Clock,
+}
+
+impl AppState {
+    pub fn new(store: Arc<Store>, settings: Settings, credential: ApiCredential) -> Self {
+        Self {
+            store,
+            settings: Arc::new(settings),
+            credential,
+            clock: Arc::new(Utc::now),
+        }
+    }
+
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Runs blocking store work off the async runtime.
+    ///
+    /// # Errors
+    /// The work's error mapped to its API answer, or `internal` when the
+    /// blocking task panicked.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, melody_store::StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        let zone = self.settings.zone;
+        match tokio::task::spawn_blocking(move || work(&store)).await {
+            Ok(result) => result.map_err(|e| error::from_store(e, zone)),
+            Err(join_error) => Err(ApiError::internal(&join_error)),
+        }
+    }
+}
+
+/// Builds the router with every route, the credential check and a tracing
+/// span per request named after the matched route.
+pub fn router(state: AppState) -> Router {
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", MatchedPath::as_str);
+        tracing::info_span!("request", method = %request.method(), route = %route)
+    });
+    routes::api()
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_credential))
+        .layer(trace)
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+///
+/// # Errors
+/// The listener's I/O error.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

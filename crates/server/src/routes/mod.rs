@@ -1,0 +1,32 @@
+//! The API routes, one module per concern.
+
+pub(crate) mod bookings;
+pub(crate) mod meta;
+pub(crate) mod people;
+pub(crate) mod resources;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::AppState;
+
+pub(crate) fn api() -> Router<AppState> {
+    Router::new()
+        .route("/api/health", get(meta::health))
+        .route("/api/status", get(meta::status))
+        .route("/api/openapi.json", get(meta::openapi))
+        .route("/api/events", get(meta::events))
+        .route("/api/resources", get(resources::list).post(resources::create))
+        .route("/api/teachers", get(people::list_teachers).post(people::create_teacher))
+        .route("/api/teachers/{id}", get(people::get_teacher))
+        .route("/api/students", get(people::list_students).post(people::create_student))
+        .route("/api/students/{id}", get(people::get_student))
+        .route("/api/bookings", get(bookings::list).post(bookings::create))
+        .route("/api/bookings/{id}", get(bookings::get))
+        .route("/api/bookings/{id}/cancel", post(bookings::cancel))
+        .route("/api/bookings/{id}/reschedule", post(bookings::initiate_reschedule))
+        .route("/api/bookings/{id}/reschedule/complete", post(bookings::complete_reschedule))
+        .route("/api/bookings/{id}/reschedule/abandon", post(bookings::abandon_reschedule))
+        .route("/api/bookings/{id}/audit", get(bookings::audit))
+        .fallback(meta::not_found)
+}
