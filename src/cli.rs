@@ -9,7 +9,11 @@ use crate::config::{self, Config};
 use crate::tools;
 
 #[derive(Debug, Parser)]
-#[command(name = "melody", version, about = "MelodyandMeter: the studio's booking server and data tools")]
+#[command(
+    name = "melody",
+    version,
+    about = "MelodyandMeter: the studio's booking server and data tools"
+)]
 pub struct Cli {
     /// SQLite database file; created with its folder on first use. Default:
     /// melody.db in the OS's app-data folder.

@@ -30,7 +30,9 @@ pub fn load_dotenv() -> anyhow::Result<()> {
     match dotenvy::dotenv() {
         Ok(_) => Ok(()),
         Err(error) if error.not_found() => Ok(()),
-        Err(error) => Err(error).context("cannot read .env in the working folder: fix or remove the line named"),
+        Err(error) => {
+            Err(error).context("cannot read .env in the working folder: fix or remove the line named")
+        }
     }
 }
 

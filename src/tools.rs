@@ -21,18 +21,29 @@ fn open(db: &Path) -> anyhow::Result<Store> {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = config.db.clone();
     let store = tokio::task::spawn_blocking(move || open(&db)).await??;
-    let legacy = store.read(|conn| store_tools::resource_counts(conn))?;
+    let legacy = store.read(store_tools::resource_counts)?;
     if let Some(unassigned) = legacy.iter().find(|c| c.resource_id.is_none()) {
-        tracing::warn!(bookings = unassigned.total, "bookings without a resource count as \"primary\": run `melody backfill-resource-id`");
+        tracing::warn!(
+            bookings = unassigned.total,
+            "bookings without a resource count as \"primary\": run `melody backfill-resource-id`"
+        );
     }
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
-        .with_context(|| format!("cannot listen on {}: is another server using the port? Set PORT to another one", config.addr))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {}: is another server using the port? Set PORT to another one",
+                config.addr
+            )
+        })?;
     let addr = listener.local_addr().context("cannot read the bound address")?;
     let state = AppState::new(Arc::new(store), config.settings, config.credential);
     tracing::info!(%addr, database = %config.db.display(), zone = %state.settings.zone, "server started");
-    println!("MelodyandMeter listening on http://{addr} (database {})", config.db.display());
+    println!(
+        "MelodyandMeter listening on http://{addr} (database {})",
+        config.db.display()
+    );
 
     melody_server::serve(listener, router(state), shutdown_signal())
         .await
@@ -72,7 +83,11 @@ async fn shutdown_signal() {
 /// The database cannot be opened or migrated.
 pub fn migrate(db: &Path) -> anyhow::Result<()> {
     open(db)?;
-    println!("database {} is at schema version {}", db.display(), melody_store::SCHEMA_VERSION);
+    println!(
+        "database {} is at schema version {}",
+        db.display(),
+        melody_store::SCHEMA_VERSION
+    );
     Ok(())
 }
 
@@ -87,7 +102,10 @@ pub fn backfill(db: &Path, actor: &str) -> anyhow::Result<()> {
         println!("nothing to backfill: every booking has a resource");
     } else {
         tracing::info!(updated = outcome.updated, "backfilled resource_id");
-        println!("set resource_id = \"primary\" on {} booking(s), each with an audit entry", outcome.updated);
+        println!(
+            "set resource_id = \"primary\" on {} booking(s), each with an audit entry",
+            outcome.updated
+        );
     }
     Ok(())
 }
@@ -96,15 +114,21 @@ pub fn backfill(db: &Path, actor: &str) -> anyhow::Result<()> {
 /// The database cannot be opened or read.
 pub fn report_resource_counts(db: &Path, json: bool) -> anyhow::Result<()> {
     let store = open(db)?;
-    let counts: Vec<ResourceCount> = store.read(|conn| store_tools::resource_counts(conn))?;
+    let counts: Vec<ResourceCount> = store.read(store_tools::resource_counts)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&counts)?);
         return Ok(());
     }
-    println!("{:<24} {:>10} {:>10} {:>10}", "resource_id", "confirmed", "cancelled", "total");
+    println!(
+        "{:<24} {:>10} {:>10} {:>10}",
+        "resource_id", "confirmed", "cancelled", "total"
+    );
     for count in &counts {
         let id = count.resource_id.as_deref().unwrap_or("(none)");
-        println!("{id:<24} {:>10} {:>10} {:>10}", count.confirmed, count.cancelled, count.total);
+        println!(
+            "{id:<24} {:>10} {:>10} {:>10}",
+            count.confirmed, count.cancelled, count.total
+        );
     }
     Ok(())
 }

@@ -142,7 +142,10 @@ mod tests {
     fn window_touching_end_does_not_overlap() {
         let first = LessonWindow::new(at(15, 0), 60).unwrap();
         let second = LessonWindow::new(at(16, 0), 30).unwrap();
-        assert!(!first.overlaps(&second), "16:00 end and 16:00 start share no instant");
+        assert!(
+            !first.overlaps(&second),
+            "16:00 end and 16:00 start share no instant"
+        );
         assert!(!second.overlaps(&first));
     }
 

@@ -183,7 +183,10 @@ mod tests {
         let list = ResourceAllowlist::parse(" primary, piano ,,piano").unwrap();
         assert_eq!(
             list.ids(),
-            &[ResourceId::parse("primary").unwrap(), ResourceId::parse("piano").unwrap()]
+            &[
+                ResourceId::parse("primary").unwrap(),
+                ResourceId::parse("piano").unwrap()
+            ]
         );
         assert!(list.permits(&ResourceId::parse("piano").unwrap()));
         assert!(!list.permits(&ResourceId::parse("drums").unwrap()));
@@ -191,7 +194,10 @@ mod tests {
 
     #[test]
     fn allowlist_blank_is_unrestricted() {
-        assert_eq!(ResourceAllowlist::parse(" , ").unwrap(), ResourceAllowlist::Unrestricted);
+        assert_eq!(
+            ResourceAllowlist::parse(" , ").unwrap(),
+            ResourceAllowlist::Unrestricted
+        );
     }
 
     #[test]

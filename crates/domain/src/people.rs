@@ -103,7 +103,10 @@ mod tests {
     fn name_rejects_blank_long_and_control() {
         assert_eq!(PersonName::parse("  "), Err(InvalidName::Blank));
         let long = "x".repeat(MAX_NAME_CHARS + 1);
-        assert!(matches!(PersonName::parse(&long), Err(InvalidName::TooLong { .. })));
+        assert!(matches!(
+            PersonName::parse(&long),
+            Err(InvalidName::TooLong { .. })
+        ));
         assert_eq!(PersonName::parse("a\nb"), Err(InvalidName::ControlCharacter));
     }
 
@@ -115,7 +118,15 @@ mod tests {
 
     #[test]
     fn email_rejects_malformed() {
-        for bad in ["", "no-at.example.com", "@example.com", "a@b", "a b@example.com", "a@@example.com", "a@.com"] {
+        for bad in [
+            "",
+            "no-at.example.com",
+            "@example.com",
+            "a@b",
+            "a b@example.com",
+            "a@@example.com",
+            "a@.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} must be rejected");
         }
     }

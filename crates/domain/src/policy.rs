@@ -13,7 +13,9 @@ pub struct LateCancelWindow(Duration);
 pub const MAX_LATE_CANCEL_HOURS: u32 = 720;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("late-cancel window {value:?} is invalid: use a whole number of hours from 0 to {MAX_LATE_CANCEL_HOURS}")]
+#[error(
+    "late-cancel window {value:?} is invalid: use a whole number of hours from 0 to {MAX_LATE_CANCEL_HOURS}"
+)]
 pub struct InvalidWindow {
     pub value: String,
 }

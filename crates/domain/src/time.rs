@@ -19,7 +19,9 @@ use chrono_tz::Tz;
 pub struct StudioZone(Tz);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("time zone {value:?} is not an IANA zone name: use one such as \"America/New_York\" or \"Europe/London\"")]
+#[error(
+    "time zone {value:?} is not an IANA zone name: use one such as \"America/New_York\" or \"Europe/London\""
+)]
 pub struct UnknownZone {
     pub value: String,
 }
@@ -175,7 +177,10 @@ mod tests {
     #[test]
     fn garbage_rejected() {
         for bad in ["", "tomorrow", "2026-13-01T10:00", "2026-03-02", "16:00"] {
-            assert!(matches!(parse_start(bad, new_york()), Err(TimeError::Malformed { .. })), "{bad:?}");
+            assert!(
+                matches!(parse_start(bad, new_york()), Err(TimeError::Malformed { .. })),
+                "{bad:?}"
+            );
         }
     }
 

@@ -54,7 +54,11 @@ impl ApiCredential {
 /// bookings or people.
 const PUBLIC_PATHS: [&str; 1] = ["/api/health"];
 
-pub(crate) async fn require_credential(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn require_credential(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if PUBLIC_PATHS.contains(&request.uri().path()) || state.credential.accepts(&request) {
         return next.run(request).await;
     }
@@ -65,8 +69,9 @@ pub(crate) async fn require_credential(State(state): State<AppState>, request: R
         "This server needs a credential: send Authorization: Bearer <token>.",
     )
     .into_response();
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer"),
+    );
     response
 }

@@ -92,14 +92,19 @@ pub fn from_store(error: StoreError, zone: melody_domain::StudioZone) -> ApiErro
             }
         }
         StoreError::Conflict { conflicts } => {
-            let views: Vec<ConflictView> = conflicts.into_iter().map(|c| ConflictView::new(c, zone)).collect();
+            let views: Vec<ConflictView> = conflicts
+                .into_iter()
+                .map(|c| ConflictView::new(c, zone))
+                .collect();
             let message = conflict_message(&views);
             tracing::warn!(conflicts = views.len(), "booking rejected: slot taken");
             ApiError::new(StatusCode::CONFLICT, "booking_conflict", message)
                 .with("conflicts", serde_json::to_value(views).unwrap_or_default())
         }
         StoreError::ResourceExists { ref id } => {
-            ApiError::new(StatusCode::CONFLICT, "resource_exists", error.to_string()).with("field", "id").with("id", id.clone())
+            ApiError::new(StatusCode::CONFLICT, "resource_exists", error.to_string())
+                .with("field", "id")
+                .with("id", id.clone())
         }
         StoreError::NotConfirmed { .. } => ApiError::new(
             StatusCode::CONFLICT,
@@ -109,9 +114,11 @@ pub fn from_store(error: StoreError, zone: melody_domain::StudioZone) -> ApiErro
         StoreError::ReschedulePending { .. } => {
             ApiError::new(StatusCode::CONFLICT, "reschedule_pending", error.to_string())
         }
-        StoreError::NoPendingReschedule { .. } => {
-            ApiError::new(StatusCode::CONFLICT, "reschedule_not_initiated", error.to_string())
-        }
+        StoreError::NoPendingReschedule { .. } => ApiError::new(
+            StatusCode::CONFLICT,
+            "reschedule_not_initiated",
+            error.to_string(),
+        ),
         other => ApiError::internal(&other),
     }
 }

@@ -40,7 +40,14 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
         ),
         _ => (StatusCode::BAD_REQUEST, "send a JSON object"),
     };
-    ApiError::new(status, "invalid_json", format!("The request body was rejected ({}): {hint}.", rejection.body_text()))
+    ApiError::new(
+        status,
+        "invalid_json",
+        format!(
+            "The request body was rejected ({}): {hint}.",
+            rejection.body_text()
+        ),
+    )
 }
 
 /// Query parameters; malformed ones answer 400 `invalid_query`.
@@ -65,7 +72,10 @@ fn query_rejection(rejection: &QueryRejection) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         "invalid_query",
-        format!("The query string was rejected ({}): check it against /api/openapi.json.", rejection.body_text()),
+        format!(
+            "The query string was rejected ({}): check it against /api/openapi.json.",
+            rejection.body_text()
+        ),
     )
 }
 

@@ -94,7 +94,10 @@ pub fn router(state: AppState) -> Router {
         tracing::info_span!("request", method = %request.method(), route = %route)
     });
     routes::api()
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_credential))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_credential,
+        ))
         .layer(trace)
         .with_state(state)
 }

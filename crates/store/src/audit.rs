@@ -98,7 +98,9 @@ impl AuditEntry {
                  FROM audit_log WHERE booking_id = ?1 ORDER BY id",
             )
             .op("read audit trail")?;
-        let rows = stmt.query_map([booking_id], entry_from_row).op("read audit trail")?;
+        let rows = stmt
+            .query_map([booking_id], entry_from_row)
+            .op("read audit trail")?;
         rows.collect::<rusqlite::Result<_>>().op("read audit trail")
     }
 

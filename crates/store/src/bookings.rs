@@ -58,7 +58,9 @@ impl Booking {
 
     /// The resource the booking occupies, `primary` for legacy rows.
     pub fn effective_resource(&self) -> &str {
-        self.resource_id.as_deref().unwrap_or(melody_domain::ids::PRIMARY_RESOURCE)
+        self.resource_id
+            .as_deref()
+            .unwrap_or(melody_domain::ids::PRIMARY_RESOURCE)
     }
 }
 
@@ -218,11 +220,21 @@ pub fn find_conflicts(
     let end = window.end().timestamp();
     let rows = stmt
         .query_map(
-            params![start, end, MAX_SPAN, resource.as_str(), teacher_id, exclude, student_id],
+            params![
+                start,
+                end,
+                MAX_SPAN,
+                resource.as_str(),
+                teacher_id,
+                exclude,
+                student_id
+            ],
             from_row,
         )
         .op("check booking conflicts")?;
-    let bookings: Vec<Booking> = rows.collect::<rusqlite::Result<_>>().op("check booking conflicts")?;
+    let bookings: Vec<Booking> = rows
+        .collect::<rusqlite::Result<_>>()
+        .op("check booking conflicts")?;
     Ok(bookings
         .into_iter()
         .map(|booking| {
@@ -287,7 +299,14 @@ impl NewBooking {
     /// every overlapping booking.
     pub fn insert(&self, tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<Booking, StoreError> {
         ensure_parties_exist(tx, &self.resource, self.teacher_id, self.student_id)?;
-        ensure_free(tx, &self.resource, self.teacher_id, self.student_id, self.window, None)?;
+        ensure_free(
+            tx,
+            &self.resource,
+            self.teacher_id,
+            self.student_id,
+            self.window,
+            None,
+        )?;
 
         tx.prepare_cached(
             "INSERT INTO bookings (resource_id, teacher_id, student_id, start_at, duration_min, status, \
@@ -308,7 +327,15 @@ impl NewBooking {
         .op("insert booking")?;
         let booking = Booking::get(tx, tx.last_insert_rowid())?;
 
-        audit::record(tx, booking.id, &self.created_by, now, "created", None, Some(&booking))?;
+        audit::record(
+            tx,
+            booking.id,
+            &self.created_by,
+            now,
+            "created",
+            None,
+            Some(&booking),
+        )?;
         let data = json!({ "start": booking.start, "duration_min": booking.duration_min });
         audit::append_event(tx, EventKind::BookingCreated, &booking, now, &data)?;
         audit::append_event(tx, EventKind::BookingConfirmed, &booking, now, &data)?;
@@ -345,7 +372,11 @@ pub fn cancel(
          WHERE id = ?1",
     )
     .op("cancel booking")?
-    .execute(params![id, outcome.penalty.map(PenaltyReason::as_str), now.timestamp()])
+    .execute(params![
+        id,
+        outcome.penalty.map(PenaltyReason::as_str),
+        now.timestamp()
+    ])
     .op("cancel booking")?;
     let after = Booking::get(tx, id)?;
 

@@ -7,15 +7,9 @@ use crate::bookings::Conflict;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create the database folder {path}: {source}")]
-    CreateFolder {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    CreateFolder { path: PathBuf, source: std::io::Error },
     #[error("cannot open the database {path}: {source}")]
-    Open {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Open { path: PathBuf, source: rusqlite::Error },
     #[error("migration {version} ({name}) failed: {source}")]
     Migration {
         version: u32,

@@ -39,7 +39,10 @@ pub(crate) fn apply(conn: &mut Connection, target: u32) -> Result<(), StoreError
             known: SCHEMA_VERSION,
         });
     }
-    for migration in MIGRATIONS.iter().filter(|m| m.version > found && m.version <= target) {
+    for migration in MIGRATIONS
+        .iter()
+        .filter(|m| m.version > found && m.version <= target)
+    {
         let failed = |source| StoreError::Migration {
             version: migration.version,
             name: migration.name,
@@ -59,7 +62,11 @@ pub(crate) fn apply(conn: &mut Connection, target: u32) -> Result<(), StoreError
         tx.pragma_update(None, "user_version", migration.version)
             .map_err(failed)?;
         tx.commit().map_err(failed)?;
-        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied migration"
+        );
     }
     Ok(())
 }

@@ -90,7 +90,12 @@ fn confirmed_booking(conn: &Connection, id: i64) -> Result<Booking, StoreError> 
 ///
 /// # Errors
 /// `NotFound`, `NotConfirmed`, or `ReschedulePending` when one is open.
-pub fn initiate(tx: &Transaction<'_>, booking_id: i64, actor: &str, now: DateTime<Utc>) -> Result<Reschedule, StoreError> {
+pub fn initiate(
+    tx: &Transaction<'_>,
+    booking_id: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Reschedule, StoreError> {
     let booking = confirmed_booking(tx, booking_id)?;
     if booking.pending_reschedule_id.is_some() {
         return Err(StoreError::ReschedulePending { id: booking_id });
@@ -114,7 +119,15 @@ pub fn initiate(tx: &Transaction<'_>, booking_id: i64, actor: &str, now: DateTim
     let reschedule = Reschedule::find(tx, tx.last_insert_rowid())?
         .ok_or_else(|| StoreError::not_found("reschedule", tx.last_insert_rowid()))?;
 
-    audit::record(tx, booking_id, actor, now, "reschedule_initiated", None, Some(&reschedule))?;
+    audit::record(
+        tx,
+        booking_id,
+        actor,
+        now,
+        "reschedule_initiated",
+        None,
+        Some(&reschedule),
+    )?;
     let data = json!({ "reschedule_id": reschedule.id, "lead_time_hours": lead_time_hours });
     audit::append_event(tx, EventKind::RescheduleInitiated, &booking, now, &data)?;
     Ok(reschedule)
@@ -145,11 +158,23 @@ pub fn complete(
     }
     let window = LessonWindow::new(new_start, i64::from(before.duration_min))
         .expect("a stored duration is always valid");
-    ensure_free(tx, &resource, before.teacher_id, before.student_id, window, Some(booking_id))?;
+    ensure_free(
+        tx,
+        &resource,
+        before.teacher_id,
+        before.student_id,
+        window,
+        Some(booking_id),
+    )?;
 
     tx.prepare_cached("UPDATE bookings SET start_at = ?2, resource_id = ?3, updated_at = ?4 WHERE id = ?1")
         .op("move booking")?
-        .execute(params![booking_id, window.start().timestamp(), resource.as_str(), now.timestamp()])
+        .execute(params![
+            booking_id,
+            window.start().timestamp(),
+            resource.as_str(),
+            now.timestamp()
+        ])
         .op("move booking")?;
     tx.prepare_cached(
         "UPDATE reschedules SET status = 'completed', resolved_at = ?2, new_start_at = ?3, new_resource_id = ?4 \
@@ -159,9 +184,18 @@ pub fn complete(
     .execute(params![pending.id, now.timestamp(), window.start().timestamp(), resource.as_str()])
     .op("complete reschedule")?;
     let after = Booking::get(tx, booking_id)?;
-    let reschedule = Reschedule::find(tx, pending.id)?.ok_or_else(|| StoreError::not_found("reschedule", pending.id))?;
+    let reschedule =
+        Reschedule::find(tx, pending.id)?.ok_or_else(|| StoreError::not_found("reschedule", pending.id))?;
 
-    audit::record(tx, booking_id, actor, now, "rescheduled", Some(&before), Some(&after))?;
+    audit::record(
+        tx,
+        booking_id,
+        actor,
+        now,
+        "rescheduled",
+        Some(&before),
+        Some(&after),
+    )?;
     let data = json!({
         "reschedule_id": reschedule.id,
         "from_start": before.start,
@@ -177,7 +211,12 @@ pub fn complete(
 ///
 /// # Errors
 /// `NotFound` or `NoPendingReschedule`.
-pub fn abandon(tx: &Transaction<'_>, booking_id: i64, actor: &str, now: DateTime<Utc>) -> Result<Reschedule, StoreError> {
+pub fn abandon(
+    tx: &Transaction<'_>,
+    booking_id: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Reschedule, StoreError> {
     let booking = Booking::get(tx, booking_id)?;
     let pending = Reschedule::pending_of(tx, booking_id)?;
 
@@ -185,9 +224,18 @@ pub fn abandon(tx: &Transaction<'_>, booking_id: i64, actor: &str, now: DateTime
         .op("abandon reschedule")?
         .execute(params![pending.id, now.timestamp()])
         .op("abandon reschedule")?;
-    let reschedule = Reschedule::find(tx, pending.id)?.ok_or_else(|| StoreError::not_found("reschedule", pending.id))?;
+    let reschedule =
+        Reschedule::find(tx, pending.id)?.ok_or_else(|| StoreError::not_found("reschedule", pending.id))?;
 
-    audit::record(tx, booking_id, actor, now, "reschedule_abandoned", Some(&pending), Some(&reschedule))?;
+    audit::record(
+        tx,
+        booking_id,
+        actor,
+        now,
+        "reschedule_abandoned",
+        Some(&pending),
+        Some(&reschedule),
+    )?;
     let data = json!({ "reschedule_id": reschedule.id });
     audit::append_event(tx, EventKind::RescheduleAbandoned, &booking, now, &data)?;
     Ok(reschedule)

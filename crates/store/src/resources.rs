@@ -47,7 +47,12 @@ impl NewResource {
         }
         tx.execute(
             "INSERT INTO resources (id, name, kind, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![self.id.as_str(), self.name.as_str(), self.kind.as_str(), now.timestamp()],
+            params![
+                self.id.as_str(),
+                self.name.as_str(),
+                self.kind.as_str(),
+                now.timestamp()
+            ],
         )
         .op("insert resource")?;
         Resource::find(tx, &self.id)?.ok_or_else(|| StoreError::not_found("resource", &self.id))

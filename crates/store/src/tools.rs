@@ -24,13 +24,20 @@ pub struct BackfillOutcome {
 ///
 /// # Errors
 /// `StoreError::Sqlite` when a query fails; the transaction then rolls back.
-pub fn backfill_resource_id(tx: &Transaction<'_>, actor: &str, now: DateTime<Utc>) -> Result<BackfillOutcome, StoreError> {
+pub fn backfill_resource_id(
+    tx: &Transaction<'_>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<BackfillOutcome, StoreError> {
     let booking_ids: Vec<i64> = {
         let mut stmt = tx
             .prepare("SELECT id FROM bookings WHERE resource_id IS NULL ORDER BY id")
             .op("find bookings without a resource")?;
-        let rows = stmt.query_map([], |row| row.get(0)).op("find bookings without a resource")?;
-        rows.collect::<rusqlite::Result<_>>().op("find bookings without a resource")?
+        let rows = stmt
+            .query_map([], |row| row.get(0))
+            .op("find bookings without a resource")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .op("find bookings without a resource")?
     };
     if booking_ids.is_empty() {
         return Ok(BackfillOutcome {
@@ -44,14 +51,25 @@ pub fn backfill_resource_id(tx: &Transaction<'_>, actor: &str, now: DateTime<Utc
         .op("backfill resource_id")?;
     for &id in &booking_ids {
         let before = Booking::get(tx, id)?;
-        update.execute(rusqlite::params![id, now.timestamp()]).op("backfill resource_id")?;
+        update
+            .execute(rusqlite::params![id, now.timestamp()])
+            .op("backfill resource_id")?;
         let after = Booking::get(tx, id)?;
-        audit::record(tx, id, actor, now, "resource_backfilled", Some(&before), Some(&after))?;
+        audit::record(
+            tx,
+            id,
+            actor,
+            now,
+            "resource_backfilled",
+            Some(&before),
+            Some(&after),
+        )?;
         let data = json!({ "from": null, "to": "primary" });
         audit::append_event(tx, EventKind::ResourceBackfilled, &after, now, &data)?;
     }
 
-    let summary = json!({ "resource_id": "primary", "updated": booking_ids.len(), "booking_ids": booking_ids });
+    let summary =
+        json!({ "resource_id": "primary", "updated": booking_ids.len(), "booking_ids": booking_ids });
     audit::record(tx, None, actor, now, "backfill_resource_id", None, Some(&summary))?;
     Ok(BackfillOutcome {
         updated: booking_ids.len(),
@@ -99,5 +117,6 @@ pub fn resource_counts(conn: &Connection) -> Result<Vec<ResourceCount>, StoreErr
             })
         })
         .op("count bookings per resource")?;
-    rows.collect::<rusqlite::Result<_>>().op("count bookings per resource")
+    rows.collect::<rusqlite::Result<_>>()
+        .op("count bookings per resource")
 }

@@ -84,14 +84,19 @@ fn parse_time(raw: &str, field: &str, settings: &Settings) -> Result<DateTime<Ut
 
 /// Parses a resource id and applies the allowlist.
 fn parse_resource(raw: &str, settings: &Settings) -> Result<ResourceId, ApiError> {
-    let id = ResourceId::parse(raw).map_err(|e| ApiError::invalid("resource_id_malformed", "resource_id", e.to_string()))?;
+    let id = ResourceId::parse(raw)
+        .map_err(|e| ApiError::invalid("resource_id_malformed", "resource_id", e.to_string()))?;
     if !settings.allowlist.permits(&id) {
         let allowed: Vec<&str> = settings.allowlist.ids().iter().map(ResourceId::as_str).collect();
         tracing::warn!(resource_id = %id, "booking rejected: resource not in the allowlist");
         return Err(ApiError::invalid(
             "resource_id_invalid",
             "resource_id",
-            format!("resource_id {:?} is not allowed here: use one of {}", id.as_str(), allowed.join(", ")),
+            format!(
+                "resource_id {:?} is not allowed here: use one of {}",
+                id.as_str(),
+                allowed.join(", ")
+            ),
         )
         .with("allowed", allowed));
     }
@@ -143,18 +148,29 @@ pub(crate) async fn create(
     let new = validate_new(body, actor, &state.settings)?;
 
     let now = state.now();
-    let booking = state.run(move |store| store.write(|tx| new.insert(tx, now))).await?;
+    let booking = state
+        .run(move |store| store.write(|tx| new.insert(tx, now)))
+        .await?;
 
-    tracing::info!(booking_id = booking.id, resource_id = booking.effective_resource(), "booking confirmed");
+    tracing::info!(
+        booking_id = booking.id,
+        resource_id = booking.effective_resource(),
+        "booking confirmed"
+    );
     Ok(created(BookingView::new(booking, state.settings.zone)))
 }
 
 /// Read one booking.
 #[utoipa::path(get, path = "/api/bookings/{id}", params(("id" = i64, Path)),
     responses((status = 200, body = BookingView), (status = 404, description = "booking_not_found")))]
-pub(crate) async fn get(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<BookingView>, ApiError> {
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<BookingView>, ApiError> {
     let id = parse_id("booking", "booking_not_found", &raw)?;
-    let booking = state.run(move |store| store.read(|conn| Booking::get(conn, id))).await?;
+    let booking = state
+        .run(move |store| store.read(|conn| Booking::get(conn, id)))
+        .await?;
     Ok(Json(BookingView::new(booking, state.settings.zone)))
 }
 
@@ -171,13 +187,19 @@ pub(crate) async fn list(
         return Err(ApiError::invalid(
             "range_invalid",
             "to",
-            format!("range {} to {} is invalid: `to` must be after `from` and at most {MAX_LIST_DAYS} days later", query.from, query.to),
+            format!(
+                "range {} to {} is invalid: `to` must be after `from` and at most {MAX_LIST_DAYS} days later",
+                query.from, query.to
+            ),
         ));
     }
     let resource = query
         .resource_id
         .as_deref()
-        .map(|raw| ResourceId::parse(raw).map_err(|e| ApiError::invalid("resource_id_malformed", "resource_id", e.to_string())))
+        .map(|raw| {
+            ResourceId::parse(raw)
+                .map_err(|e| ApiError::invalid("resource_id_malformed", "resource_id", e.to_string()))
+        })
         .transpose()?;
 
     let bookings = state
@@ -185,7 +207,9 @@ pub(crate) async fn list(
         .await?;
 
     let zone = state.settings.zone;
-    Ok(Json(bookings.into_iter().map(|b| BookingView::new(b, zone)).collect()))
+    Ok(Json(
+        bookings.into_iter().map(|b| BookingView::new(b, zone)).collect(),
+    ))
 }
 
 /// Cancel a booking. Inside the late-cancel window (default 24 hours before
@@ -206,7 +230,11 @@ pub(crate) async fn cancel(
         .run(move |store| store.write(|tx| bookings::cancel(tx, id, &actor, now, window)))
         .await?;
 
-    tracing::info!(booking_id = id, late = booking.penalty_reason.is_some(), "booking cancelled");
+    tracing::info!(
+        booking_id = id,
+        late = booking.penalty_reason.is_some(),
+        "booking cancelled"
+    );
     Ok(Json(BookingView::new(booking, state.settings.zone)))
 }
 
@@ -226,8 +254,19 @@ pub(crate) async fn initiate_reschedule(
         .run(move |store| store.write(|tx| reschedules::initiate(tx, id, &actor, now)))
         .await?;
 
-    tracing::info!(booking_id = id, reschedule_id = reschedule.id, lead_time_hours = reschedule.lead_time_hours, "reschedule initiated");
-    Ok((StatusCode::CREATED, Json(RescheduleView { reschedule, booking: None })))
+    tracing::info!(
+        booking_id = id,
+        reschedule_id = reschedule.id,
+        lead_time_hours = reschedule.lead_time_hours,
+        "reschedule initiated"
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(RescheduleView {
+            reschedule,
+            booking: None,
+        }),
+    ))
 }
 
 /// Complete a reschedule: moves the booking to the new slot in one step.
@@ -251,10 +290,17 @@ pub(crate) async fn complete_reschedule(
 
     let now = state.now();
     let (booking, reschedule) = state
-        .run(move |store| store.write(|tx| reschedules::complete(tx, id, start, resource.as_ref(), &actor, now)))
+        .run(move |store| {
+            store.write(|tx| reschedules::complete(tx, id, start, resource.as_ref(), &actor, now))
+        })
         .await?;
 
-    tracing::info!(booking_id = id, reschedule_id = reschedule.id, resource_id = booking.effective_resource(), "booking rescheduled");
+    tracing::info!(
+        booking_id = id,
+        reschedule_id = reschedule.id,
+        resource_id = booking.effective_resource(),
+        "booking rescheduled"
+    );
     let booking = Some(BookingView::new(booking, state.settings.zone));
     Ok(Json(RescheduleView { reschedule, booking }))
 }
@@ -274,14 +320,24 @@ pub(crate) async fn abandon_reschedule(
         .run(move |store| store.write(|tx| reschedules::abandon(tx, id, &actor, now)))
         .await?;
 
-    tracing::info!(booking_id = id, reschedule_id = reschedule.id, "reschedule abandoned");
-    Ok(Json(RescheduleView { reschedule, booking: None }))
+    tracing::info!(
+        booking_id = id,
+        reschedule_id = reschedule.id,
+        "reschedule abandoned"
+    );
+    Ok(Json(RescheduleView {
+        reschedule,
+        booking: None,
+    }))
 }
 
 /// A booking's audit trail, oldest first.
 #[utoipa::path(get, path = "/api/bookings/{id}/audit", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<AuditEntry>), (status = 404, description = "booking_not_found")))]
-pub(crate) async fn audit(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+pub(crate) async fn audit(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     let id = parse_id("booking", "booking_not_found", &raw)?;
     let entries = state
         .run(move |store| {

@@ -47,7 +47,12 @@ pub(crate) async fn status(State(state): State<AppState>) -> Json<Status> {
         studio_timezone: settings.zone.name(),
         late_cancel_window_hours: settings.late_cancel_window.hours(),
         allowlist_enforced: settings.allowlist.is_enforced(),
-        allowed_resource_ids: settings.allowlist.ids().iter().map(ResourceId::to_string).collect(),
+        allowed_resource_ids: settings
+            .allowlist
+            .ids()
+            .iter()
+            .map(ResourceId::to_string)
+            .collect(),
     })
 }
 
@@ -94,6 +99,9 @@ pub(crate) async fn not_found(uri: Uri) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "route_not_found",
-        format!("No route {}: the routes are listed in /api/openapi.json.", uri.path()),
+        format!(
+            "No route {}: the routes are listed in /api/openapi.json.",
+            uri.path()
+        ),
     )
 }

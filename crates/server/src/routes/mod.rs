@@ -17,16 +17,31 @@ pub(crate) fn api() -> Router<AppState> {
         .route("/api/openapi.json", get(meta::openapi))
         .route("/api/events", get(meta::events))
         .route("/api/resources", get(resources::list).post(resources::create))
-        .route("/api/teachers", get(people::list_teachers).post(people::create_teacher))
+        .route(
+            "/api/teachers",
+            get(people::list_teachers).post(people::create_teacher),
+        )
         .route("/api/teachers/{id}", get(people::get_teacher))
-        .route("/api/students", get(people::list_students).post(people::create_student))
+        .route(
+            "/api/students",
+            get(people::list_students).post(people::create_student),
+        )
         .route("/api/students/{id}", get(people::get_student))
         .route("/api/bookings", get(bookings::list).post(bookings::create))
         .route("/api/bookings/{id}", get(bookings::get))
         .route("/api/bookings/{id}/cancel", post(bookings::cancel))
-        .route("/api/bookings/{id}/reschedule", post(bookings::initiate_reschedule))
-        .route("/api/bookings/{id}/reschedule/complete", post(bookings::complete_reschedule))
-        .route("/api/bookings/{id}/reschedule/abandon", post(bookings::abandon_reschedule))
+        .route(
+            "/api/bookings/{id}/reschedule",
+            post(bookings::initiate_reschedule),
+        )
+        .route(
+            "/api/bookings/{id}/reschedule/complete",
+            post(bookings::complete_reschedule),
+        )
+        .route(
+            "/api/bookings/{id}/reschedule/abandon",
+            post(bookings::abandon_reschedule),
+        )
         .route("/api/bookings/{id}/audit", get(bookings::audit))
         .fallback(meta::not_found)
 }

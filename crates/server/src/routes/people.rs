@@ -42,7 +42,9 @@ pub(crate) async fn create_teacher(
     let name = parse_name(&body.name)?;
 
     let now = state.now();
-    let teacher = state.run(move |store| store.write(|tx| Teacher::insert(tx, &name, now))).await?;
+    let teacher = state
+        .run(move |store| store.write(|tx| Teacher::insert(tx, &name, now)))
+        .await?;
 
     tracing::info!(teacher_id = teacher.id, "teacher created");
     Ok((StatusCode::CREATED, Json(teacher)))
@@ -56,7 +58,8 @@ pub(crate) async fn create_student(
     ApiJson(body): ApiJson<CreateStudent>,
 ) -> Result<(StatusCode, Json<Student>), ApiError> {
     let name = parse_name(&body.name)?;
-    let email = Email::parse(&body.email).map_err(|e| ApiError::invalid("email_invalid", "email", e.to_string()))?;
+    let email =
+        Email::parse(&body.email).map_err(|e| ApiError::invalid("email_invalid", "email", e.to_string()))?;
 
     let now = state.now();
     let student = state
@@ -82,10 +85,15 @@ pub(crate) async fn list_students(State(state): State<AppState>) -> Result<Json<
 /// Read one teacher.
 #[utoipa::path(get, path = "/api/teachers/{id}", params(("id" = i64, Path)),
     responses((status = 200, body = Teacher), (status = 404, description = "teacher_not_found")))]
-pub(crate) async fn get_teacher(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<Teacher>, ApiError> {
+pub(crate) async fn get_teacher(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<Teacher>, ApiError> {
     let id = parse_id("teacher", "teacher_not_found", &raw)?;
     let teacher = state
-        .run(move |store| store.read(|conn| Teacher::find(conn, id)?.ok_or_else(|| StoreError::not_found("teacher", id))))
+        .run(move |store| {
+            store.read(|conn| Teacher::find(conn, id)?.ok_or_else(|| StoreError::not_found("teacher", id)))
+        })
         .await?;
     Ok(Json(teacher))
 }
@@ -93,10 +101,15 @@ pub(crate) async fn get_teacher(State(state): State<AppState>, Path(raw): Path<S
 /// Read one student.
 #[utoipa::path(get, path = "/api/students/{id}", params(("id" = i64, Path)),
     responses((status = 200, body = Student), (status = 404, description = "student_not_found")))]
-pub(crate) async fn get_student(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<Student>, ApiError> {
+pub(crate) async fn get_student(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<Student>, ApiError> {
     let id = parse_id("student", "student_not_found", &raw)?;
     let student = state
-        .run(move |store| store.read(|conn| Student::find(conn, id)?.ok_or_else(|| StoreError::not_found("student", id))))
+        .run(move |store| {
+            store.read(|conn| Student::find(conn, id)?.ok_or_else(|| StoreError::not_found("student", id)))
+        })
         .await?;
     Ok(Json(student))
 }

@@ -25,8 +25,10 @@ pub struct CreateResource {
 }
 
 fn validate(body: CreateResource) -> Result<NewResource, ApiError> {
-    let id = ResourceId::parse(&body.id).map_err(|e| ApiError::invalid("resource_id_malformed", "id", e.to_string()))?;
-    let name = PersonName::parse(&body.name).map_err(|e| ApiError::invalid("name_invalid", "name", e.to_string()))?;
+    let id = ResourceId::parse(&body.id)
+        .map_err(|e| ApiError::invalid("resource_id_malformed", "id", e.to_string()))?;
+    let name = PersonName::parse(&body.name)
+        .map_err(|e| ApiError::invalid("name_invalid", "name", e.to_string()))?;
     let kind = body
         .kind
         .parse::<ResourceKind>()
@@ -45,7 +47,9 @@ pub(crate) async fn create(
     let new = validate(body)?;
 
     let now = state.now();
-    let resource = state.run(move |store| store.write(|tx| new.insert(tx, now))).await?;
+    let resource = state
+        .run(move |store| store.write(|tx| new.insert(tx, now)))
+        .await?;
 
     tracing::info!(resource_id = %resource.id, kind = %resource.kind, "resource created");
     Ok((StatusCode::CREATED, Json(resource)))

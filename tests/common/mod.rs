@@ -1,0 +1,258 @@
+//! Test harness: the real server on a loopback port chosen by the OS, over a
+//! fresh SQLite file, with a clock the test sets.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use melody_domain::{ResourceAllowlist, StudioZone};
+use melody_server::{router, ApiCredential, AppState, Settings};
+use melody_store::Store;
+use serde_json::{json, Value};
+
+/// A running server and what a test needs to drive it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: PathBuf,
+    pub store: Arc<Store>,
+    clock: Arc<AtomicI64>,
+    _dir: tempfile::TempDir,
+}
+
+/// The instant the test clock starts at: a Monday, 09:00 UTC.
+pub fn epoch() -> DateTime<Utc> {
+    "2026-03-02T09:00:00Z".parse().unwrap()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Settings::default()).await
+}
+
+pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    let dir = tempfile::tempdir().expect("create a temporary folder");
+    let db = dir.path().join("melody.db");
+    let store = Arc::new(Store::open(&db).expect("open a fresh database"));
+    let clock = Arc::new(AtomicI64::new(epoch().timestamp()));
+    let clock_reader = Arc::clone(&clock);
+    let state = AppState::new(Arc::clone(&store), settings, ApiCredential::LoopbackOpen).with_clock(
+        Arc::new(move || DateTime::from_timestamp(clock_reader.load(Ordering::SeqCst), 0).unwrap()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(melody_server::serve(
+        listener,
+        router(state),
+        std::future::pending(),
+    ));
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        db,
+        store,
+        clock,
+        _dir: dir,
+    }
+}
+
+pub fn settings_in(zone: &str) -> Settings {
+    Settings {
+        zone: zone.parse::<StudioZone>().unwrap(),
+        ..Settings::default()
+    }
+}
+
+pub fn settings_allowing(ids: &str) -> Settings {
+    Settings {
+        allowlist: ResourceAllowlist::parse(ids).unwrap(),
+        ..Settings::default()
+    }
+}
+
+impl TestApp {
+    pub fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.clock.load(Ordering::SeqCst), 0).unwrap()
+    }
+
+    pub fn set_now(&self, now: DateTime<Utc>) {
+        self.clock.store(now.timestamp(), Ordering::SeqCst);
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.set_now(self.now() + by);
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .expect("send request");
+        read(response).await
+    }
+
+    pub async fn post_empty(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("send request");
+        read(response).await
+    }
+
+    pub async fn post_raw(&self, path: &str, body: &'static str) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("send request");
+        read(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("send request");
+        read(response).await
+    }
+
+    /// Creates a resource, a teacher and a student; returns their ids.
+    pub async fn seed(&self, resource: &str) -> (String, i64, i64) {
+        let teacher = self.create_teacher("Ada Teacher").await;
+        let student = self.create_student("Sam Student").await;
+        if resource != "primary" {
+            self.create_resource(resource).await;
+        }
+        (resource.to_owned(), teacher, student)
+    }
+
+    pub async fn create_resource(&self, id: &str) {
+        let (status, body) = self
+            .post(
+                "/api/resources",
+                &json!({ "id": id, "name": format!("Resource {id}"), "kind": "room" }),
+            )
+            .await;
+        assert_eq!(status, 201, "create resource {id}: {body}");
+    }
+
+    pub async fn create_teacher(&self, name: &str) -> i64 {
+        let (status, body) = self.post("/api/teachers", &json!({ "name": name })).await;
+        assert_eq!(status, 201, "create teacher: {body}");
+        body["id"].as_i64().unwrap()
+    }
+
+    pub async fn create_student(&self, name: &str) -> i64 {
+        let (status, body) = self
+            .post(
+                "/api/students",
+                &json!({ "name": name, "email": "guardian@example.com" }),
+            )
+            .await;
+        assert_eq!(status, 201, "create student: {body}");
+        body["id"].as_i64().unwrap()
+    }
+
+    pub async fn book(
+        &self,
+        resource: &str,
+        teacher: i64,
+        student: i64,
+        start: &str,
+        minutes: i64,
+    ) -> (u16, Value) {
+        self.post(
+            "/api/bookings",
+            &json!({ "resource_id": resource, "teacher_id": teacher, "student_id": student,
+                     "start": start, "duration_min": minutes }),
+        )
+        .await
+    }
+
+    /// Counts rows of `table` straight from the SQLite file.
+    pub fn count(&self, table: &str) -> i64 {
+        count_rows(&self.db, table)
+    }
+}
+
+pub fn count_rows(db: &Path, table: &str) -> i64 {
+    let conn = rusqlite::Connection::open(db).expect("open database for checking");
+    conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| row.get(0))
+        .expect("count rows")
+}
+
+async fn read(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("read body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is not JSON: {text}"))
+    };
+    (status, body)
+}
+
+/// `melody serve` as a child process, for tests that kill it.
+pub struct ServerProcess {
+    pub child: Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts the built binary on a free port and waits for its
+    /// "listening on" line, which it prints once the socket is bound.
+    pub fn start(db: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_melody"))
+            .args(["serve", "--db"])
+            .arg(db)
+            .env("PORT", "0")
+            .env("RUST_LOG", "warn")
+            .env_remove("MELODY_BIND")
+            .env_remove("ALLOWED_RESOURCE_IDS")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start melody serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let url = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        Self {
+            child,
+            base: url.to_owned(),
+        }
+    }
+
+    /// Sends SIGKILL: no shutdown code runs.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill the server");
+        self.child.wait().expect("reap the server");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
