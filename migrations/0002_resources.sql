@@ -38,6 +38,10 @@ CREATE TABLE reschedules (
 CREATE UNIQUE INDEX reschedules_one_pending ON reschedules (booking_id) WHERE status = 'pending';
 CREATE INDEX reschedules_booking ON reschedules (booking_id, id);
 
+-- The open reschedule of a booking, kept on the row so that listing a busy
+-- week needs no per-row look-up; reschedules_one_pending guards the same fact.
+ALTER TABLE bookings ADD COLUMN pending_reschedule_id INTEGER REFERENCES reschedules (id);
+
 -- Append-only log of what happened, for analysis and export.
 CREATE TABLE analytics_events (
     id           INTEGER PRIMARY KEY,

@@ -43,6 +43,8 @@ enum Command {
         #[arg(long, default_value = "melody backfill-resource-id")]
         actor: String,
     },
+    /// Print the OpenAPI document of the HTTP API as JSON.
+    Openapi,
     /// Print reports.
     #[command(subcommand)]
     Report(Report),
@@ -76,6 +78,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             runtime.block_on(tools::serve(config))
         }
         Command::Migrate => tools::migrate(&db),
+        Command::Openapi => {
+            println!("{}", melody_server::openapi_json());
+            Ok(())
+        }
         Command::BackfillResourceId { actor } => tools::backfill(&db, &actor),
         Command::Report(Report::ResourceCounts { json }) => tools::report_resource_counts(&db, json),
     }

@@ -828,3 +828,23 @@ async fn openapi_document_lists_the_routes() {
     }
     assert!(doc["components"]["schemas"]["BookingView"].is_object());
 }
+
+#[tokio::test]
+async fn allowlist_without_primary_explains_missing_resource() {
+    let app = spawn_app_with(settings_allowing("piano")).await;
+    let (_, teacher, student) = app.seed("piano").await;
+
+    let (status, body) = app
+        .post(
+            "/api/bookings",
+            &json!({ "teacher_id": teacher, "student_id": student, "start": "2026-03-05T10:00:00Z", "duration_min": 30 }),
+        )
+        .await;
+
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "resource_id_invalid");
+    assert!(
+        body["message"].as_str().unwrap().contains("missing"),
+        "the client sent no resource: {body}"
+    );
+}

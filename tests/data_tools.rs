@@ -215,3 +215,19 @@ async fn legacy_bookings_block_primary_before_backfill() {
         "a legacy booking without a resource occupies primary"
     );
 }
+
+#[test]
+fn committed_openapi_matches_server() {
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/openapi.json")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_melody"))
+        .arg("openapi")
+        .output()
+        .unwrap();
+    let generated = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        committed.trim_end(),
+        generated.trim_end(),
+        "ui/openapi.json is stale: run `cargo run -- openapi > ui/openapi.json` so the UI types follow the API"
+    );
+}

@@ -110,10 +110,10 @@ pub enum ResourceAllowlist {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("resource allowlist entry {entry:?} is invalid: {source}")]
+#[error("resource allowlist entry {entry:?} is invalid: {reason}")]
 pub struct InvalidAllowlist {
     pub entry: String,
-    pub source: InvalidResourceId,
+    pub reason: InvalidResourceId,
 }
 
 impl ResourceAllowlist {
@@ -125,9 +125,9 @@ impl ResourceAllowlist {
     pub fn parse(value: &str) -> Result<Self, InvalidAllowlist> {
         let mut ids = Vec::new();
         for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let id = ResourceId::parse(entry).map_err(|source| InvalidAllowlist {
+            let id = ResourceId::parse(entry).map_err(|reason| InvalidAllowlist {
                 entry: entry.to_owned(),
-                source,
+                reason,
             })?;
             if !ids.contains(&id) {
                 ids.push(id);

@@ -78,7 +78,10 @@ pub fn from_store(error: StoreError, zone: melody_domain::StudioZone) -> ApiErro
                 "booking" => "booking_not_found",
                 _ => "not_found",
             };
-            let message = format!("{kind} {id:?} not found: check the id, or create the {kind} first");
+            let message = match kind {
+                "booking" | "reschedule" => format!("{kind} {id} not found: check the id"),
+                _ => format!("{kind} {id:?} not found: check the id, or create the {kind} first"),
+            };
             let field = match kind {
                 "resource" => Some("resource_id"),
                 "teacher" => Some("teacher_id"),

@@ -22,7 +22,7 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::ApiCredential;
 pub use error::ApiError;
-pub use openapi::ApiDoc;
+pub use openapi::{openapi_json, ApiDoc};
 
 /// Returns the current instant. Tests pass a fixed or steppable clock.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;

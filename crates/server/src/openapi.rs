@@ -34,3 +34,10 @@ use crate::routes::{bookings, meta, people, resources};
     )
 )]
 pub struct ApiDoc;
+
+/// The document as pretty-printed JSON, as served and as committed for the UI.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the generated document serializes")
+}

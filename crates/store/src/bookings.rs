@@ -105,7 +105,7 @@ pub struct Conflict {
 
 const COLUMNS: &str = "b.id, b.resource_id, b.teacher_id, b.student_id, b.start_at, b.duration_min, \
      b.status, b.penalty_reason, b.notes, b.created_by, b.created_at, b.updated_at, b.cancelled_at, \
-     (SELECT r.id FROM reschedules r WHERE r.booking_id = b.id AND r.status = 'pending')";
+     b.pending_reschedule_id";
 
 /// Seconds a booking can last at most: a booking starting earlier than
 /// `start - MAX_SPAN` cannot reach `start`, which bounds index range scans.
@@ -355,7 +355,7 @@ pub fn cancel(
     now: DateTime<Utc>,
     window: LateCancelWindow,
 ) -> Result<Booking, StoreError> {
-    let before = Booking::get(tx, id)?;
+    let mut before = Booking::get(tx, id)?;
     if before.status != BookingStatus::Confirmed {
         return Err(StoreError::NotConfirmed {
             id,
@@ -364,8 +364,11 @@ pub fn cancel(
     }
     let outcome = cancellation_outcome(before.start, now, window);
 
+    // The abandon gets its own audit entry; the cancellation's `before` is
+    // the row as it stood after it.
     if before.pending_reschedule_id.is_some() {
         crate::reschedules::abandon(tx, id, actor, now)?;
+        before = Booking::get(tx, id)?;
     }
     tx.prepare_cached(
         "UPDATE bookings SET status = 'cancelled', penalty_reason = ?2, cancelled_at = ?3, updated_at = ?3 \

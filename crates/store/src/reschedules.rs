@@ -75,6 +75,14 @@ impl Reschedule {
     }
 }
 
+fn set_pending(tx: &Transaction<'_>, booking_id: i64, reschedule_id: Option<i64>) -> Result<(), StoreError> {
+    tx.prepare_cached("UPDATE bookings SET pending_reschedule_id = ?2 WHERE id = ?1")
+        .op("mark pending reschedule")?
+        .execute(params![booking_id, reschedule_id])
+        .op("mark pending reschedule")?;
+    Ok(())
+}
+
 fn confirmed_booking(conn: &Connection, id: i64) -> Result<Booking, StoreError> {
     let booking = Booking::get(conn, id)?;
     if booking.status != BookingStatus::Confirmed {
@@ -116,8 +124,10 @@ pub fn initiate(
         lead_time_hours
     ])
     .op("insert reschedule")?;
-    let reschedule = Reschedule::find(tx, tx.last_insert_rowid())?
-        .ok_or_else(|| StoreError::not_found("reschedule", tx.last_insert_rowid()))?;
+    let reschedule_id = tx.last_insert_rowid();
+    set_pending(tx, booking_id, Some(reschedule_id))?;
+    let reschedule = Reschedule::find(tx, reschedule_id)?
+        .ok_or_else(|| StoreError::not_found("reschedule", reschedule_id))?;
 
     audit::record(
         tx,
@@ -167,15 +177,18 @@ pub fn complete(
         Some(booking_id),
     )?;
 
-    tx.prepare_cached("UPDATE bookings SET start_at = ?2, resource_id = ?3, updated_at = ?4 WHERE id = ?1")
-        .op("move booking")?
-        .execute(params![
-            booking_id,
-            window.start().timestamp(),
-            resource.as_str(),
-            now.timestamp()
-        ])
-        .op("move booking")?;
+    tx.prepare_cached(
+        "UPDATE bookings SET start_at = ?2, resource_id = ?3, updated_at = ?4, pending_reschedule_id = NULL \
+         WHERE id = ?1",
+    )
+    .op("move booking")?
+    .execute(params![
+        booking_id,
+        window.start().timestamp(),
+        resource.as_str(),
+        now.timestamp()
+    ])
+    .op("move booking")?;
     tx.prepare_cached(
         "UPDATE reschedules SET status = 'completed', resolved_at = ?2, new_start_at = ?3, new_resource_id = ?4 \
          WHERE id = ?1",
@@ -224,6 +237,7 @@ pub fn abandon(
         .op("abandon reschedule")?
         .execute(params![pending.id, now.timestamp()])
         .op("abandon reschedule")?;
+    set_pending(tx, booking_id, None)?;
     let reschedule =
         Reschedule::find(tx, pending.id)?.ok_or_else(|| StoreError::not_found("reschedule", pending.id))?;
 

@@ -82,29 +82,34 @@ fn parse_time(raw: &str, field: &str, settings: &Settings) -> Result<DateTime<Ut
     parse_start(raw, settings.zone).map_err(|e| start_error(&e, field))
 }
 
-/// Parses a resource id and applies the allowlist.
-fn parse_resource(raw: &str, settings: &Settings) -> Result<ResourceId, ApiError> {
-    let id = ResourceId::parse(raw)
-        .map_err(|e| ApiError::invalid("resource_id_malformed", "resource_id", e.to_string()))?;
-    if !settings.allowlist.permits(&id) {
-        let allowed: Vec<&str> = settings.allowlist.ids().iter().map(ResourceId::as_str).collect();
-        tracing::warn!(resource_id = %id, "booking rejected: resource not in the allowlist");
-        return Err(ApiError::invalid(
-            "resource_id_invalid",
-            "resource_id",
-            format!(
-                "resource_id {:?} is not allowed here: use one of {}",
-                id.as_str(),
-                allowed.join(", ")
-            ),
-        )
-        .with("allowed", allowed));
+/// Parses a resource id (`primary` when absent) and applies the allowlist.
+fn parse_resource(raw: Option<&str>, settings: &Settings) -> Result<ResourceId, ApiError> {
+    let id = match raw {
+        Some(raw) => ResourceId::parse(raw)
+            .map_err(|e| ApiError::invalid("resource_id_malformed", "resource_id", e.to_string()))?,
+        None => ResourceId::primary(),
+    };
+    if settings.allowlist.permits(&id) {
+        return Ok(id);
     }
-    Ok(id)
+    let allowed: Vec<&str> = settings.allowlist.ids().iter().map(ResourceId::as_str).collect();
+    let message = match raw {
+        Some(_) => format!(
+            "resource_id {:?} is not allowed here: use one of {}",
+            id.as_str(),
+            allowed.join(", ")
+        ),
+        None => format!(
+            "resource_id is missing and the default \"primary\" is not allowed here: send one of {}",
+            allowed.join(", ")
+        ),
+    };
+    tracing::warn!(resource_id = %id, "booking rejected: resource not in the allowlist");
+    Err(ApiError::invalid("resource_id_invalid", "resource_id", message).with("allowed", allowed))
 }
 
 fn validate_new(body: CreateBooking, actor: String, settings: &Settings) -> Result<NewBooking, ApiError> {
-    let resource = parse_resource(body.resource_id.as_deref().unwrap_or("primary"), settings)?;
+    let resource = parse_resource(body.resource_id.as_deref(), settings)?;
     let start = parse_time(&body.start, "start", settings)?;
     let window = LessonWindow::new(start, body.duration_min)
         .map_err(|e| ApiError::invalid("duration_invalid", "duration_min", e.to_string()))?;
@@ -285,7 +290,7 @@ pub(crate) async fn complete_reschedule(
     let resource = body
         .resource_id
         .as_deref()
-        .map(|raw| parse_resource(raw, &state.settings))
+        .map(|raw| parse_resource(Some(raw), &state.settings))
         .transpose()?;
 
     let now = state.now();
