@@ -15,8 +15,15 @@ use melody_store::{Booking, NewBooking, NewResource, Store, StoreError, Student,
 use rusqlite::params;
 
 const RESOURCES: i64 = 20;
-/// Seeded lessons per resource and day: 09:00 to 17:00, one hour each.
-const LESSONS_PER_DAY: i64 = 8;
+/// Seeded lessons per resource and day, one hour each from 09:00: 8 by
+/// default (a full day), or `MELODY_BENCH_LESSONS_PER_DAY` (1 to 8).
+fn lessons_per_day() -> i64 {
+    std::env::var("MELODY_BENCH_LESSONS_PER_DAY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| (1..=8).contains(n))
+        .unwrap_or(8)
+}
 const CREATES: usize = 2_000;
 const WEEK_LISTS: usize = 300;
 
@@ -92,10 +99,11 @@ fn seed(store: &Store, count: i64) -> i64 {
                      created_by, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 60, 'confirmed', 'seed', ?5, ?5)",
                 )
                 .unwrap();
+            let lessons = lessons_per_day();
             for n in 0..count {
-                let per_day = RESOURCES * LESSONS_PER_DAY;
+                let per_day = RESOURCES * lessons;
                 let (day, slot) = (n / per_day, n % per_day);
-                let (resource, hour) = (slot / LESSONS_PER_DAY, slot % LESSONS_PER_DAY);
+                let (resource, hour) = (slot / lessons, slot % lessons);
                 let start = first_day() + Span::days(day) + Span::hours(9 + hour);
                 let teacher = 1 + resource * 2 + day % 2;
                 let student = 1 + (n * 7919) % 2_000;
@@ -106,7 +114,8 @@ fn seed(store: &Store, count: i64) -> i64 {
             Ok::<_, StoreError>(())
         })
         .unwrap();
-    (count + RESOURCES * LESSONS_PER_DAY - 1) / (RESOURCES * LESSONS_PER_DAY)
+    let per_day = RESOURCES * lessons_per_day();
+    (count + per_day - 1) / per_day
 }
 
 /// Books evening lessons (17:00 on) spread over the seeded days, each through

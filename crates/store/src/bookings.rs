@@ -121,8 +121,9 @@ where
 }
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Booking> {
-    let status: String = row.get(6)?;
-    let penalty: Option<String> = row.get(7)?;
+    // Borrowed reads: a week's list decodes thousands of rows.
+    let status = row.get_ref(6)?.as_str()?;
+    let penalty = row.get_ref(7)?.as_str_or_null()?;
     Ok(Booking {
         id: row.get(0)?,
         resource_id: row.get(1)?,
@@ -130,8 +131,8 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Booking> {
         student_id: row.get(3)?,
         start: timestamp::read(row, 4)?,
         duration_min: row.get(5)?,
-        status: parse_text(6, &status)?,
-        penalty_reason: penalty.as_deref().map(|p| parse_text(7, p)).transpose()?,
+        status: parse_text(6, status)?,
+        penalty_reason: penalty.map(|p| parse_text(7, p)).transpose()?,
         notes: row.get(8)?,
         created_by: row.get(9)?,
         created_at: timestamp::read(row, 10)?,
