@@ -231,3 +231,46 @@ fn committed_openapi_matches_server() {
         "ui/openapi.json is stale: run `cargo run -- openapi > ui/openapi.json` so the UI types follow the API"
     );
 }
+
+#[test]
+fn serve_refuses_network_bind_without_token() {
+    // The check runs before any socket is opened, so nothing listens on
+    // 0.0.0.0 during this test.
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_melody"))
+        .args(["serve", "--bind", "0.0.0.0", "--port", "0", "--db"])
+        .arg(dir.path().join("melody.db"))
+        .env_remove("MELODY_API_TOKEN")
+        .output()
+        .unwrap();
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("MELODY_API_TOKEN"),
+        "the error names the fix: {stderr}"
+    );
+}
+
+#[test]
+fn invalid_settings_stop_start_with_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, value) in [
+        ("STUDIO_TIMEZONE", "Mars/Olympus"),
+        ("ALLOWED_RESOURCE_IDS", "piano,room A"),
+        ("LATE_CANCEL_WINDOW_HOURS", "soon"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_melody"))
+            .args(["serve", "--port", "0", "--db"])
+            .arg(dir.path().join("melody.db"))
+            .env(name, value)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(!output.status.success(), "{name}={value} must stop the start");
+        assert!(
+            stderr.contains(name) && stderr.contains(value.split(',').next_back().unwrap()),
+            "{stderr}"
+        );
+    }
+}

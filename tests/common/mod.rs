@@ -34,14 +34,18 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    spawn_app_full(settings, ApiCredential::LoopbackOpen).await
+}
+
+pub async fn spawn_app_full(settings: Settings, credential: ApiCredential) -> TestApp {
     let dir = tempfile::tempdir().expect("create a temporary folder");
     let db = dir.path().join("melody.db");
     let store = Arc::new(Store::open(&db).expect("open a fresh database"));
     let clock = Arc::new(AtomicI64::new(epoch().timestamp()));
     let clock_reader = Arc::clone(&clock);
-    let state = AppState::new(Arc::clone(&store), settings, ApiCredential::LoopbackOpen).with_clock(
-        Arc::new(move || DateTime::from_timestamp(clock_reader.load(Ordering::SeqCst), 0).unwrap()),
-    );
+    let state = AppState::new(Arc::clone(&store), settings, credential).with_clock(Arc::new(move || {
+        DateTime::from_timestamp(clock_reader.load(Ordering::SeqCst), 0).unwrap()
+    }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind a loopback port");

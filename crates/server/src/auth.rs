@@ -1,7 +1,8 @@
 //! The booking API's credential. On loopback (`melody serve` by default) the
 //! interface is the boundary and no credential is asked. On any other address,
 //! and in the desktop window, every `/api/` route but the health check needs
-//! `Authorization: Bearer <token>`, compared in constant time.
+//! `Authorization: Bearer <token>`, compared in constant time. The UI's static
+//! files are public: they hold no studio data.
 
 use std::sync::Arc;
 
@@ -59,7 +60,9 @@ pub(crate) async fn require_credential(
     request: Request,
     next: Next,
 ) -> Response {
-    if PUBLIC_PATHS.contains(&request.uri().path()) || state.credential.accepts(&request) {
+    let path = request.uri().path();
+    let is_api = path == "/api" || path.starts_with("/api/");
+    if !is_api || PUBLIC_PATHS.contains(&path) || state.credential.accepts(&request) {
         return next.run(request).await;
     }
     tracing::warn!(path = %request.uri().path(), "request rejected: missing or wrong API credential");

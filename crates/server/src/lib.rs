@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod openapi;
 mod routes;
+mod ui;
 mod views;
 
 use std::net::SocketAddr;

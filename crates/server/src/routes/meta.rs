@@ -3,6 +3,7 @@
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use melody_domain::ResourceId;
 use melody_store::AnalyticsEvent;
@@ -95,13 +96,18 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-pub(crate) async fn not_found(uri: Uri) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "route_not_found",
-        format!(
-            "No route {}: the routes are listed in /api/openapi.json.",
-            uri.path()
-        ),
-    )
+/// Unknown `/api/` paths answer a JSON 404; every other path is the UI's.
+pub(crate) async fn fallback(uri: Uri) -> Response {
+    if uri.path() == "/api" || uri.path().starts_with("/api/") {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "route_not_found",
+            format!(
+                "No route {}: the routes are listed in /api/openapi.json.",
+                uri.path()
+            ),
+        )
+        .into_response();
+    }
+    crate::ui::serve_asset(uri).await
 }

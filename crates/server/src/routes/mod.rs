@@ -43,5 +43,5 @@ pub(crate) fn api() -> Router<AppState> {
             post(bookings::abandon_reschedule),
         )
         .route("/api/bookings/{id}/audit", get(bookings::audit))
-        .fallback(meta::not_found)
+        .fallback(meta::fallback)
 }
