@@ -16,6 +16,7 @@ use serde_json::json;
 
 use crate::audit::{self, EventKind};
 use crate::error::{ResultExt, StoreError};
+use crate::metrics;
 use crate::people::{Student, Teacher};
 use crate::resources::Resource;
 use crate::timestamp;
@@ -328,6 +329,7 @@ impl NewBooking {
         .op("insert booking")?;
         let booking = Booking::get(tx, tx.last_insert_rowid())?;
 
+        metrics::on_confirmed(tx, booking.effective_resource(), booking.duration_min)?;
         audit::record(
             tx,
             booking.id,
@@ -384,6 +386,12 @@ pub fn cancel(
     .op("cancel booking")?;
     let after = Booking::get(tx, id)?;
 
+    metrics::on_cancelled(
+        tx,
+        after.effective_resource(),
+        after.duration_min,
+        outcome.is_late(),
+    )?;
     audit::record(tx, id, actor, now, "cancelled", Some(&before), Some(&after))?;
     let data = json!({
         "late": outcome.is_late(),

@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod bookings;
 mod error;
+pub mod metrics;
 mod migrate;
 mod people;
 pub mod reschedules;
@@ -27,6 +28,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 pub use audit::{AnalyticsEvent, AuditEntry, EventKind};
 pub use bookings::{Booking, Conflict, ConflictOn, NewBooking};
 pub use error::{ResultExt, StoreError};
+pub use metrics::{MetricsSnapshot, ResourceMetrics, DURATION_BUCKETS};
 pub use migrate::{MIGRATIONS, SCHEMA_VERSION};
 pub use people::{Student, Teacher};
 pub use reschedules::Reschedule;

@@ -24,10 +24,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_resources.sql",
         sql: include_str!("../../../migrations/0002_resources.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_metrics.sql",
+        sql: include_str!("../../../migrations/0003_metrics.sql"),
+    },
 ];
 
 /// The version a fully migrated database reports.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Applies every migration above the file's version, up to `target`, each in
 /// its own immediate transaction together with the version bump.

@@ -12,6 +12,7 @@ use serde_json::json;
 use crate::audit::{self, EventKind};
 use crate::bookings::{ensure_free, Booking};
 use crate::error::{ResultExt, StoreError};
+use crate::metrics;
 use crate::resources::Resource;
 use crate::timestamp;
 
@@ -126,6 +127,7 @@ pub fn initiate(
     .op("insert reschedule")?;
     let reschedule_id = tx.last_insert_rowid();
     set_pending(tx, booking_id, Some(reschedule_id))?;
+    metrics::on_reschedule_initiated(tx, reschedule_id, lead_time_hours)?;
     let reschedule = Reschedule::find(tx, reschedule_id)?
         .ok_or_else(|| StoreError::not_found("reschedule", reschedule_id))?;
 
@@ -200,6 +202,12 @@ pub fn complete(
     let reschedule =
         Reschedule::find(tx, pending.id)?.ok_or_else(|| StoreError::not_found("reschedule", pending.id))?;
 
+    metrics::on_rescheduled(
+        tx,
+        before.effective_resource(),
+        after.effective_resource(),
+        after.duration_min,
+    )?;
     audit::record(
         tx,
         booking_id,
