@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use melody_domain::{LateCancelWindow, ResourceAllowlist, StudioZone};
-use melody_server::{ApiCredential, Settings};
+use melody_domain::{LateCancelWindow, ResourceAllowlist, ResourceCapacity, StudioZone};
+use melody_server::{AdminKey, ApiCredential, Settings};
 
 /// Folder under the OS's app-data folder; the desktop app uses the same one.
 pub const APP_FOLDER: &str = "com.melodyandmeter.desk";
@@ -20,6 +20,9 @@ pub struct Config {
     pub addr: SocketAddr,
     pub settings: Settings,
     pub credential: ApiCredential,
+    pub admin_key: AdminKey,
+    /// A second listener for `/api/admin/` only, from `MELODY_METRICS_ADDR`.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// Reads `.env` from the working folder if there is one.
@@ -85,17 +88,26 @@ impl Config {
                 addr.ip()
             ),
         };
+        let metrics_addr = match env_var("MELODY_METRICS_ADDR")?.filter(|a| !a.is_empty()) {
+            Some(raw) => Some(raw.parse::<SocketAddr>().with_context(|| {
+                format!("MELODY_METRICS_ADDR {raw:?} is invalid: use address:port, such as 0.0.0.0:9464")
+            })?),
+            None => None,
+        };
+        let admin_key = AdminKey::new(&crate::secrets::admin_key(&db)?);
         Ok(Self {
             db,
             addr,
             settings,
             credential,
+            admin_key,
+            metrics_addr,
         })
     }
 }
 
-/// Reads `ALLOWED_RESOURCE_IDS`, `LATE_CANCEL_WINDOW_HOURS` and
-/// `STUDIO_TIMEZONE`.
+/// Reads `ALLOWED_RESOURCE_IDS`, `LATE_CANCEL_WINDOW_HOURS`,
+/// `STUDIO_TIMEZONE` and `RESOURCE_CAPACITY_MINUTES`.
 ///
 /// # Errors
 /// Names the variable and the value that failed.
@@ -112,9 +124,14 @@ pub fn settings_from_env() -> anyhow::Result<Settings> {
         Some(raw) => raw.parse::<StudioZone>().context("STUDIO_TIMEZONE is invalid")?,
         None => StudioZone::default(),
     };
+    let capacity = match env_var("RESOURCE_CAPACITY_MINUTES")? {
+        Some(raw) => ResourceCapacity::parse(&raw).context("RESOURCE_CAPACITY_MINUTES is invalid")?,
+        None => ResourceCapacity::default(),
+    };
     Ok(Settings {
         allowlist,
         late_cancel_window,
         zone,
+        capacity,
     })
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod secrets;
 mod tools;
 
 use clap::Parser;

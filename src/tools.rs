@@ -38,16 +38,46 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             )
         })?;
     let addr = listener.local_addr().context("cannot read the bound address")?;
-    let state = AppState::new(Arc::new(store), config.settings, config.credential);
+    let state =
+        AppState::new(Arc::new(store), config.settings, config.credential).with_admin_key(config.admin_key);
+    let metrics_listener =
+        match config.metrics_addr {
+            Some(metrics_addr) => Some(tokio::net::TcpListener::bind(metrics_addr).await.with_context(
+                || format!("cannot listen on MELODY_METRICS_ADDR {metrics_addr}: pick a free port"),
+            )?),
+            None => None,
+        };
     tracing::info!(%addr, database = %config.db.display(), zone = %state.settings.zone, "server started");
     println!(
         "MelodyandMeter listening on http://{addr} (database {})",
         config.db.display()
     );
 
-    melody_server::serve(listener, router(state), shutdown_signal())
-        .await
-        .context("the server stopped with an error")?;
+    // The admin listener stops when the main server does.
+    let (stop, stopped) = tokio::sync::watch::channel(());
+    let admin_server = metrics_listener.map(|listener| {
+        if let Ok(admin_addr) = listener.local_addr() {
+            tracing::info!(addr = %admin_addr, "admin listener started");
+            println!("MelodyandMeter admin routes on http://{admin_addr}/api/admin/");
+        }
+        let mut stopped = stopped.clone();
+        let app = melody_server::admin_router(state.clone());
+        tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.changed().await;
+            };
+            melody_server::serve(listener, app, shutdown).await
+        })
+    });
+    let result = melody_server::serve(listener, router(state), shutdown_signal()).await;
+    drop(stop);
+    if let Some(admin_server) = admin_server {
+        admin_server
+            .await
+            .context("the admin listener panicked")?
+            .context("the admin listener stopped with an error")?;
+    }
+    result.context("the server stopped with an error")?;
     tracing::info!("server stopped");
     Ok(())
 }

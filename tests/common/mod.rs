@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use melody_domain::{ResourceAllowlist, StudioZone};
-use melody_server::{router, ApiCredential, AppState, Settings};
+use melody_server::{router, AdminKey, ApiCredential, AppState, Settings};
 use melody_store::Store;
 use serde_json::{json, Value};
 
@@ -43,9 +43,11 @@ pub async fn spawn_app_full(settings: Settings, credential: ApiCredential) -> Te
     let store = Arc::new(Store::open(&db).expect("open a fresh database"));
     let clock = Arc::new(AtomicI64::new(epoch().timestamp()));
     let clock_reader = Arc::clone(&clock);
-    let state = AppState::new(Arc::clone(&store), settings, credential).with_clock(Arc::new(move || {
-        DateTime::from_timestamp(clock_reader.load(Ordering::SeqCst), 0).unwrap()
-    }));
+    let state = AppState::new(Arc::clone(&store), settings, credential)
+        .with_admin_key(AdminKey::new(ADMIN_KEY))
+        .with_clock(Arc::new(move || {
+            DateTime::from_timestamp(clock_reader.load(Ordering::SeqCst), 0).unwrap()
+        }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind a loopback port");
@@ -188,10 +190,55 @@ impl TestApp {
         .await
     }
 
+    /// Scrapes `/api/admin/metrics` with the admin key.
+    pub async fn scrape(&self) -> Metrics {
+        scrape(&self.client, &self.base).await
+    }
+
     /// Counts rows of `table` straight from the SQLite file.
     pub fn count(&self, table: &str) -> i64 {
         count_rows(&self.db, table)
     }
+}
+
+/// A parsed scrape: each sample line's series (name with labels, exactly as
+/// exposed) mapped to its value, and the raw text.
+pub struct Metrics {
+    pub text: String,
+    pub samples: std::collections::BTreeMap<String, f64>,
+}
+
+impl Metrics {
+    /// The value of `series`, such as `melody_bookings_confirmed{resource_id="piano"}`.
+    pub fn get(&self, series: &str) -> f64 {
+        *self
+            .samples
+            .get(series)
+            .unwrap_or_else(|| panic!("series {series} missing from the scrape:\n{}", self.text))
+    }
+}
+
+pub async fn scrape(client: &reqwest::Client, base: &str) -> Metrics {
+    let response = client
+        .get(format!("{base}/api/admin/metrics"))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .expect("scrape metrics");
+    assert_eq!(response.status(), 200, "scrape with the admin key");
+    let text = response.text().await.unwrap();
+    let samples = text
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .map(|line| {
+            let (series, value) = line.rsplit_once(' ').expect("a sample line has a value");
+            (
+                series.to_owned(),
+                value.parse::<f64>().expect("a numeric sample value"),
+            )
+        })
+        .collect();
+    Metrics { text, samples }
 }
 
 pub fn count_rows(db: &Path, table: &str) -> i64 {
@@ -215,12 +262,21 @@ async fn read(response: reqwest::Response) -> (u16, Value) {
 pub struct ServerProcess {
     pub child: Child,
     pub base: String,
+    /// The admin-only listener, when `MELODY_METRICS_ADDR` was set.
+    pub admin_base: Option<String>,
 }
+
+/// The admin key every test server uses.
+pub const ADMIN_KEY: &str = "test-admin-key-0123456789abcdef";
 
 impl ServerProcess {
     /// Starts the built binary on a free port and waits for its
     /// "listening on" line, which it prints once the socket is bound.
     pub fn start(db: &Path) -> Self {
+        Self::start_with(db, &[])
+    }
+
+    pub fn start_with(db: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_melody"))
             .args(["serve", "--db"])
             .arg(db)
@@ -228,22 +284,24 @@ impl ServerProcess {
             .env("RUST_LOG", "warn")
             .env_remove("MELODY_BIND")
             .env_remove("ALLOWED_RESOURCE_IDS")
+            .env("ADMIN_API_KEY", ADMIN_KEY)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start melody serve");
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the listening line");
-        let url = line
-            .split_whitespace()
-            .find(|word| word.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let base = read_url(&mut stdout, "MelodyandMeter listening");
+        let wants_admin = env.iter().any(|(name, _)| *name == "MELODY_METRICS_ADDR");
+        let admin_base = wants_admin.then(|| {
+            read_url(&mut stdout, "MelodyandMeter admin")
+                .trim_end_matches("/api/admin/")
+                .to_owned()
+        });
         Self {
             child,
-            base: url.to_owned(),
+            base,
+            admin_base,
         }
     }
 
@@ -251,6 +309,21 @@ impl ServerProcess {
     pub fn kill(mut self) {
         self.child.kill().expect("kill the server");
         self.child.wait().expect("reap the server");
+    }
+}
+
+/// Reads output lines until one starting with `prefix`, and returns the URL
+/// in it.
+fn read_url(stdout: &mut impl BufRead, prefix: &str) -> String {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let read = stdout.read_line(&mut line).expect("read the server's output");
+        assert!(read > 0, "the server exited before printing {prefix:?}");
+        if line.starts_with(prefix) {
+            let url = line.split_whitespace().find(|word| word.starts_with("http://"));
+            return url.unwrap_or_else(|| panic!("no address in {line:?}")).to_owned();
+        }
     }
 }
 

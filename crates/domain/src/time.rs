@@ -39,6 +39,26 @@ impl StudioZone {
         self.0.name()
     }
 
+    /// The studio-local calendar day containing `instant`, as the UTC
+    /// instants of its first and last-plus-one moments. A day is 23 or 25
+    /// hours long when the clocks change; where midnight itself is skipped,
+    /// the day starts at the first moment that exists.
+    pub fn day_bounds(&self, instant: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        let date = instant.with_timezone(&self.0).date_naive();
+        let start_of = |day: chrono::NaiveDate| {
+            let midnight = day.and_time(chrono::NaiveTime::MIN);
+            (0..=4)
+                .find_map(|hour| {
+                    self.0
+                        .from_local_datetime(&(midnight + chrono::Duration::hours(hour)))
+                        .earliest()
+                })
+                .map_or_else(|| midnight.and_utc(), |local| local.with_timezone(&Utc))
+        };
+        let next = date.succ_opt().unwrap_or(date);
+        (start_of(date), start_of(next))
+    }
+
     /// Formats an instant as studio-local RFC 3339, with the offset in force.
     pub fn to_local_rfc3339(&self, instant: DateTime<Utc>) -> String {
         instant.with_timezone(&self.0).to_rfc3339()
@@ -182,6 +202,19 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn day_bounds_follow_dst() {
+        let zone = new_york();
+        let spring: DateTime<Utc> = "2026-03-08T15:00:00Z".parse().unwrap();
+        let (start, end) = zone.day_bounds(spring);
+        assert_eq!(start.to_rfc3339(), "2026-03-08T05:00:00+00:00", "midnight EST");
+        assert_eq!(
+            end.to_rfc3339(),
+            "2026-03-09T04:00:00+00:00",
+            "midnight EDT: a 23-hour day"
+        );
     }
 
     #[test]

@@ -61,7 +61,8 @@ pub(crate) async fn require_credential(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    let is_api = path == "/api" || path.starts_with("/api/");
+    // Admin routes check the admin key instead.
+    let is_api = (path == "/api" || path.starts_with("/api/")) && !path.starts_with("/api/admin/");
     if !is_api || PUBLIC_PATHS.contains(&path) || state.credential.accepts(&request) {
         return next.run(request).await;
     }

@@ -2,9 +2,11 @@
 //! and the credential check. The router is built apart from any listener, so
 //! the desktop shell, `melody serve` and tests each bind their own.
 
+mod admin;
 mod auth;
 mod error;
 mod extract;
+pub mod metrics;
 mod openapi;
 mod routes;
 mod ui;
@@ -16,11 +18,12 @@ use std::sync::Arc;
 use axum::extract::{MatchedPath, Request};
 use axum::Router;
 use chrono::{DateTime, Utc};
-use melody_domain::{LateCancelWindow, ResourceAllowlist, StudioZone};
+use melody_domain::{LateCancelWindow, ResourceAllowlist, ResourceCapacity, StudioZone};
 use melody_store::Store;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
+pub use admin::AdminKey;
 pub use auth::ApiCredential;
 pub use error::ApiError;
 pub use openapi::{openapi_json, ApiDoc};
@@ -34,6 +37,8 @@ pub struct Settings {
     pub allowlist: ResourceAllowlist,
     pub late_cancel_window: LateCancelWindow,
     pub zone: StudioZone,
+    /// Daily bookable minutes per resource, for utilization.
+    pub capacity: ResourceCapacity,
 }
 
 /// What every handler shares.
@@ -42,6 +47,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub settings: Arc<Settings>,
     pub credential: ApiCredential,
+    /// Guards `/api/admin/`; without one those routes answer 503.
+    pub admin_key: Option<AdminKey>,
     pub clock: Clock,
 }
 
@@ -51,8 +58,15 @@ impl AppState {
             store,
             settings: Arc::new(settings),
             credential,
+            admin_key: None,
             clock: Arc::new(Utc::now),
         }
+    }
+
+    #[must_use]
+    pub fn with_admin_key(mut self, key: AdminKey) -> Self {
+        self.admin_key = Some(key);
+        self
     }
 
     #[must_use]
@@ -87,20 +101,31 @@ impl AppState {
 /// Builds the router with every route, the credential check and a tracing
 /// span per request named after the matched route.
 pub fn router(state: AppState) -> Router {
-    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
-        let route = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or("unmatched", MatchedPath::as_str);
-        tracing::info_span!("request", method = %request.method(), route = %route)
-    });
     routes::api()
+        .merge(routes::admin(&state))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_credential,
         ))
-        .layer(trace)
+        .layer(TraceLayer::new_for_http().make_span_with(request_span as fn(&Request) -> tracing::Span))
         .with_state(state)
+}
+
+/// Only the `/api/admin/` routes, for a listener that Prometheus on the
+/// studio network reaches while the booking API stays on loopback.
+pub fn admin_router(state: AppState) -> Router {
+    routes::admin(&state)
+        .fallback(routes::meta::fallback_api_only)
+        .layer(TraceLayer::new_for_http().make_span_with(request_span as fn(&Request) -> tracing::Span))
+        .with_state(state)
+}
+
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::info_span!("request", method = %request.method(), route = %route)
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves.

@@ -3,7 +3,10 @@
 
 use utoipa::OpenApi;
 
-use crate::routes::{bookings, meta, people, resources};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::Modify;
+
+use crate::routes::{admin, bookings, meta, people, resources};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,9 +34,25 @@ use crate::routes::{bookings, meta, people, resources};
         bookings::complete_reschedule,
         bookings::abandon_reschedule,
         bookings::audit,
-    )
+        admin::resources,
+        admin::metrics,
+    ),
+    modifiers(&AdminKeyScheme)
 )]
 pub struct ApiDoc;
+
+/// Declares the admin key as an HTTP bearer scheme.
+struct AdminKeyScheme;
+
+impl Modify for AdminKeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// The document as pretty-printed JSON, as served and as committed for the UI.
 pub fn openapi_json() -> String {

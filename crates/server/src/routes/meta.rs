@@ -96,6 +96,18 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
+/// The fallback of the admin-only listener: a JSON 404 for every path.
+pub(crate) async fn fallback_api_only(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "route_not_found",
+        format!(
+            "No route {} on the admin listener: it serves /api/admin/ only.",
+            uri.path()
+        ),
+    )
+}
+
 /// Unknown `/api/` paths answer a JSON 404; every other path is the UI's.
 pub(crate) async fn fallback(uri: Uri) -> Response {
     if uri.path() == "/api" || uri.path().starts_with("/api/") {

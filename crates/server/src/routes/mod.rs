@@ -1,5 +1,6 @@
 //! The API routes, one module per concern.
 
+pub(crate) mod admin;
 pub(crate) mod bookings;
 pub(crate) mod meta;
 pub(crate) mod people;
@@ -9,6 +10,16 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::AppState;
+
+pub(crate) fn admin(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/resources", get(admin::resources))
+        .route("/api/admin/metrics", get(admin::metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::admin::require_admin_key,
+        ))
+}
 
 pub(crate) fn api() -> Router<AppState> {
     Router::new()
