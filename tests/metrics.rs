@@ -330,7 +330,7 @@ async fn metrics_survive_restart_and_admin_listener_serves_them() {
 
     assert_eq!(before.get("melody_bookings_confirmed_total"), 3.0);
     assert_eq!(
-        after.samples, before.samples,
+        after.text, before.text,
         "values come from SQLite, not from memory"
     );
     let booking_api = client
@@ -343,4 +343,17 @@ async fn metrics_survive_restart_and_admin_listener_serves_them() {
         404,
         "the admin listener serves no booking data"
     );
+}
+
+#[tokio::test]
+async fn lead_time_is_nan_before_first_reschedule() {
+    let app = spawn_app().await;
+
+    let metrics = app.scrape().await;
+
+    assert!(
+        metrics.get("melody_reschedule_lead_time_hours_avg").is_nan(),
+        "no request, no lead time"
+    );
+    assert!(metrics.get("melody_reschedule_lead_time_hours_median").is_nan());
 }

@@ -190,7 +190,9 @@ pub struct MetricsSnapshot {
     pub duration_buckets: Vec<u64>,
     pub duration_sum: f64,
     pub reschedule_initiated: f64,
+    /// NaN before the first reschedule request.
     pub lead_time_avg_hours: f64,
+    /// NaN before the first reschedule request.
     pub lead_time_median_hours: f64,
     pub resources: BTreeMap<String, ResourceMetrics>,
 }
@@ -230,7 +232,9 @@ impl MetricsSnapshot {
                 median(conn, initiated, get("reschedule_median_lo_id"))?,
             )
         } else {
-            (0.0, 0.0)
+            // No reschedule yet: there is no lead time to report, and NaN
+            // keeps threshold alerts on it silent instead of reading 0 hours.
+            (f64::NAN, f64::NAN)
         };
 
         Ok(Self {
