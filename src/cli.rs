@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::config::{self, Config};
 use crate::tools;
+use melody_app::{self as config, Config};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -1,8 +1,6 @@
 //! `melody`: the headless server and the data tools of MelodyandMeter.
 
 mod cli;
-mod config;
-mod secrets;
 mod tools;
 
 use clap::Parser;

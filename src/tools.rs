@@ -1,34 +1,23 @@
 //! What each command does: serve, migrate, backfill, report.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
-use melody_server::{router, AppState};
+use melody_app::{open_store, run_server, Config};
 use melody_store::{tools as store_tools, ResourceCount, Store};
 
-use crate::config::Config;
-
 fn open(db: &Path) -> anyhow::Result<Store> {
-    Store::open(db).with_context(|| format!("cannot use the database {}", db.display()))
+    open_store(db)
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
 ///
 /// # Errors
-/// The database cannot be opened or the address cannot be bound.
+/// The database cannot be opened or an address cannot be bound.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = config.db.clone();
     let store = tokio::task::spawn_blocking(move || open(&db)).await??;
-    let legacy = store.read(store_tools::resource_counts)?;
-    if let Some(unassigned) = legacy.iter().find(|c| c.resource_id.is_none()) {
-        tracing::warn!(
-            bookings = unassigned.total,
-            "bookings without a resource count as \"primary\": run `melody backfill-resource-id`"
-        );
-    }
-
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| {
@@ -38,48 +27,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             )
         })?;
     let addr = listener.local_addr().context("cannot read the bound address")?;
-    let state =
-        AppState::new(Arc::new(store), config.settings, config.credential).with_admin_key(config.admin_key);
-    let metrics_listener =
-        match config.metrics_addr {
-            Some(metrics_addr) => Some(tokio::net::TcpListener::bind(metrics_addr).await.with_context(
-                || format!("cannot listen on MELODY_METRICS_ADDR {metrics_addr}: pick a free port"),
-            )?),
-            None => None,
-        };
-    tracing::info!(%addr, database = %config.db.display(), zone = %state.settings.zone, "server started");
-    println!(
-        "MelodyandMeter listening on http://{addr} (database {})",
-        config.db.display()
-    );
-
-    // The admin listener stops when the main server does.
-    let (stop, stopped) = tokio::sync::watch::channel(());
-    let admin_server = metrics_listener.map(|listener| {
-        if let Ok(admin_addr) = listener.local_addr() {
-            tracing::info!(addr = %admin_addr, "admin listener started");
+    let database = config.db.display().to_string();
+    run_server(config, store, listener, shutdown_signal(), |admin_addr| {
+        println!("MelodyandMeter listening on http://{addr} (database {database})");
+        if let Some(admin_addr) = admin_addr {
             println!("MelodyandMeter admin routes on http://{admin_addr}/api/admin/");
         }
-        let mut stopped = stopped.clone();
-        let app = melody_server::admin_router(state.clone());
-        tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = stopped.changed().await;
-            };
-            melody_server::serve(listener, app, shutdown).await
-        })
-    });
-    let result = melody_server::serve(listener, router(state), shutdown_signal()).await;
-    drop(stop);
-    if let Some(admin_server) = admin_server {
-        admin_server
-            .await
-            .context("the admin listener panicked")?
-            .context("the admin listener stopped with an error")?;
-    }
-    result.context("the server stopped with an error")?;
-    tracing::info!("server stopped");
-    Ok(())
+    })
+    .await
 }
 
 async fn shutdown_signal() {
