@@ -357,3 +357,25 @@ async fn lead_time_is_nan_before_first_reschedule() {
     );
     assert!(metrics.get("melody_reschedule_lead_time_hours_median").is_nan());
 }
+
+#[test]
+fn alert_rules_pass_promtool() {
+    let dashboards = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dashboards");
+    for args in [
+        ["check", "rules", "alerts.yml"],
+        ["test", "rules", "alerts.test.yml"],
+    ] {
+        let output = Command::new("promtool")
+            .args(args)
+            .current_dir(&dashboards)
+            .output()
+            .expect("promtool is installed by scripts/setup (Debian package prometheus)");
+        assert!(
+            output.status.success(),
+            "promtool {} failed:\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
