@@ -10,6 +10,22 @@ use serde_json::{json, Map, Value};
 
 use crate::views::ConflictView;
 
+/// The body of every error answer. Only `error` and `message` are always
+/// present; the others come with the errors that need them.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable code, such as `booking_conflict` or `start_invalid`.
+    pub error: String,
+    /// A plain sentence saying what failed and what to do.
+    pub message: String,
+    /// The request field at fault, for errors about one field.
+    pub field: Option<String>,
+    /// With `resource_id_invalid`: the resource ids the allowlist permits.
+    pub allowed: Option<Vec<String>>,
+    /// With `booking_conflict`: every confirmed booking the request overlaps.
+    pub conflicts: Option<Vec<ConflictView>>,
+}
+
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,

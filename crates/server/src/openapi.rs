@@ -37,6 +37,7 @@ use crate::routes::{admin, bookings, meta, people, resources};
         admin::resources,
         admin::metrics,
     ),
+    components(schemas(crate::error::ErrorBody)),
     modifiers(&AdminKeyScheme)
 )]
 pub struct ApiDoc;

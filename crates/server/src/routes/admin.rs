@@ -17,7 +17,7 @@ pub struct AllowlistView {
 }
 
 /// The resource allowlist in force.
-#[utoipa::path(get, path = "/api/admin/resources", security(("admin_key" = [])),
+#[utoipa::path(operation_id = "admin_resources", get, path = "/api/admin/resources", security(("admin_key" = [])),
     responses((status = 200, body = AllowlistView), (status = 401, description = "unauthorized"),
               (status = 429, description = "too_many_failures")))]
 pub(crate) async fn resources(State(state): State<AppState>) -> Json<AllowlistView> {
@@ -29,7 +29,7 @@ pub(crate) async fn resources(State(state): State<AppState>) -> Json<AllowlistVi
 }
 
 /// Prometheus text exposition of the booking metrics.
-#[utoipa::path(get, path = "/api/admin/metrics", security(("admin_key" = [])),
+#[utoipa::path(operation_id = "admin_metrics", get, path = "/api/admin/metrics", security(("admin_key" = [])),
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain"),
               (status = 401, description = "unauthorized"), (status = 429, description = "too_many_failures")))]
 pub(crate) async fn metrics(state: State<AppState>) -> Result<axum::response::Response, crate::ApiError> {

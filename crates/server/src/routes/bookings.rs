@@ -50,6 +50,7 @@ pub struct CompleteReschedule {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Range start (inclusive), read as a booking `start`.
@@ -139,7 +140,7 @@ fn created(view: BookingView) -> Response {
 }
 
 /// Book a lesson.
-#[utoipa::path(post, path = "/api/bookings", request_body = CreateBooking,
+#[utoipa::path(operation_id = "create_booking", post, path = "/api/bookings", request_body = CreateBooking,
     params(("X-Melody-Actor" = Option<String>, Header, description = "staff member recorded in the audit log")),
     responses((status = 201, body = BookingView),
               (status = 400, description = "invalid field: `field` names it; resource_id_invalid carries `allowed`"),
@@ -166,7 +167,7 @@ pub(crate) async fn create(
 }
 
 /// Read one booking.
-#[utoipa::path(get, path = "/api/bookings/{id}", params(("id" = i64, Path)),
+#[utoipa::path(operation_id = "get_booking", get, path = "/api/bookings/{id}", params(("id" = i64, Path)),
     responses((status = 200, body = BookingView), (status = 404, description = "booking_not_found")))]
 pub(crate) async fn get(
     State(state): State<AppState>,
@@ -180,7 +181,7 @@ pub(crate) async fn get(
 }
 
 /// Bookings of any status overlapping `[from, to)`, ordered by start.
-#[utoipa::path(get, path = "/api/bookings", params(ListQuery),
+#[utoipa::path(operation_id = "list_bookings", get, path = "/api/bookings", params(ListQuery),
     responses((status = 200, body = Vec<BookingView>), (status = 400, description = "range_invalid or bad time")))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -219,7 +220,7 @@ pub(crate) async fn list(
 
 /// Cancel a booking. Inside the late-cancel window (default 24 hours before
 /// the start) it is marked `penalty_reason: late_cancel`.
-#[utoipa::path(post, path = "/api/bookings/{id}/cancel", params(("id" = i64, Path)),
+#[utoipa::path(operation_id = "cancel_booking", post, path = "/api/bookings/{id}/cancel", params(("id" = i64, Path)),
     responses((status = 200, body = BookingView), (status = 404, description = "booking_not_found"),
               (status = 409, description = "booking_not_confirmed")))]
 pub(crate) async fn cancel(
@@ -244,7 +245,7 @@ pub(crate) async fn cancel(
 }
 
 /// Initiate a reschedule: records the request time and the lead time.
-#[utoipa::path(post, path = "/api/bookings/{id}/reschedule", params(("id" = i64, Path)),
+#[utoipa::path(operation_id = "initiate_reschedule", post, path = "/api/bookings/{id}/reschedule", params(("id" = i64, Path)),
     responses((status = 201, body = RescheduleView), (status = 404, description = "booking_not_found"),
               (status = 409, description = "booking_not_confirmed or reschedule_pending")))]
 pub(crate) async fn initiate_reschedule(
@@ -275,7 +276,7 @@ pub(crate) async fn initiate_reschedule(
 }
 
 /// Complete a reschedule: moves the booking to the new slot in one step.
-#[utoipa::path(post, path = "/api/bookings/{id}/reschedule/complete", params(("id" = i64, Path)),
+#[utoipa::path(operation_id = "complete_reschedule", post, path = "/api/bookings/{id}/reschedule/complete", params(("id" = i64, Path)),
     request_body = CompleteReschedule,
     responses((status = 200, body = RescheduleView), (status = 400, description = "invalid start or resource_id"),
               (status = 409, description = "booking_conflict, booking_not_confirmed or reschedule_not_initiated")))]
@@ -311,7 +312,7 @@ pub(crate) async fn complete_reschedule(
 }
 
 /// Abandon a reschedule; the booking keeps its slot.
-#[utoipa::path(post, path = "/api/bookings/{id}/reschedule/abandon", params(("id" = i64, Path)),
+#[utoipa::path(operation_id = "abandon_reschedule", post, path = "/api/bookings/{id}/reschedule/abandon", params(("id" = i64, Path)),
     responses((status = 200, body = RescheduleView), (status = 409, description = "reschedule_not_initiated")))]
 pub(crate) async fn abandon_reschedule(
     State(state): State<AppState>,
@@ -337,7 +338,7 @@ pub(crate) async fn abandon_reschedule(
 }
 
 /// A booking's audit trail, oldest first.
-#[utoipa::path(get, path = "/api/bookings/{id}/audit", params(("id" = i64, Path)),
+#[utoipa::path(operation_id = "audit_booking", get, path = "/api/bookings/{id}/audit", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<AuditEntry>), (status = 404, description = "booking_not_found")))]
 pub(crate) async fn audit(
     State(state): State<AppState>,

@@ -20,7 +20,7 @@ pub struct Health {
 }
 
 /// Liveness check; needs no credential.
-#[utoipa::path(get, path = "/api/health", responses((status = 200, body = Health)))]
+#[utoipa::path(operation_id = "health", get, path = "/api/health", responses((status = 200, body = Health)))]
 pub(crate) async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
@@ -39,7 +39,7 @@ pub struct Status {
 }
 
 /// Server settings and the database in use.
-#[utoipa::path(get, path = "/api/status", responses((status = 200, body = Status)))]
+#[utoipa::path(operation_id = "status", get, path = "/api/status", responses((status = 200, body = Status)))]
 pub(crate) async fn status(State(state): State<AppState>) -> Json<Status> {
     let settings = &state.settings;
     Json(Status {
@@ -61,6 +61,7 @@ pub(crate) async fn status(State(state): State<AppState>) -> Json<Status> {
 const MAX_EVENTS_PAGE: u32 = 1_000;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Return events with an id above this one (0 for the first page).
@@ -70,7 +71,7 @@ pub struct EventsQuery {
 }
 
 /// Page through the append-only analytics event log.
-#[utoipa::path(get, path = "/api/events", params(EventsQuery),
+#[utoipa::path(operation_id = "events", get, path = "/api/events", params(EventsQuery),
     responses((status = 200, body = Vec<AnalyticsEvent>), (status = 400, description = "limit_invalid")))]
 pub(crate) async fn events(
     State(state): State<AppState>,

@@ -33,7 +33,7 @@ fn parse_name(raw: &str) -> Result<PersonName, ApiError> {
 }
 
 /// Add a teacher.
-#[utoipa::path(post, path = "/api/teachers", request_body = CreateTeacher,
+#[utoipa::path(operation_id = "create_teacher", post, path = "/api/teachers", request_body = CreateTeacher,
     responses((status = 201, body = Teacher), (status = 400, description = "name_invalid")))]
 pub(crate) async fn create_teacher(
     State(state): State<AppState>,
@@ -51,7 +51,7 @@ pub(crate) async fn create_teacher(
 }
 
 /// Add a student.
-#[utoipa::path(post, path = "/api/students", request_body = CreateStudent,
+#[utoipa::path(operation_id = "create_student", post, path = "/api/students", request_body = CreateStudent,
     responses((status = 201, body = Student), (status = 400, description = "name_invalid or email_invalid")))]
 pub(crate) async fn create_student(
     State(state): State<AppState>,
@@ -71,19 +71,19 @@ pub(crate) async fn create_student(
 }
 
 /// List teachers, ordered by name.
-#[utoipa::path(get, path = "/api/teachers", responses((status = 200, body = Vec<Teacher>)))]
+#[utoipa::path(operation_id = "list_teachers", get, path = "/api/teachers", responses((status = 200, body = Vec<Teacher>)))]
 pub(crate) async fn list_teachers(State(state): State<AppState>) -> Result<Json<Vec<Teacher>>, ApiError> {
     Ok(Json(state.run(|store| store.read(Teacher::list)).await?))
 }
 
 /// List students, ordered by name.
-#[utoipa::path(get, path = "/api/students", responses((status = 200, body = Vec<Student>)))]
+#[utoipa::path(operation_id = "list_students", get, path = "/api/students", responses((status = 200, body = Vec<Student>)))]
 pub(crate) async fn list_students(State(state): State<AppState>) -> Result<Json<Vec<Student>>, ApiError> {
     Ok(Json(state.run(|store| store.read(Student::list)).await?))
 }
 
 /// Read one teacher.
-#[utoipa::path(get, path = "/api/teachers/{id}", params(("id" = i64, Path)),
+#[utoipa::path(operation_id = "get_teacher", get, path = "/api/teachers/{id}", params(("id" = i64, Path)),
     responses((status = 200, body = Teacher), (status = 404, description = "teacher_not_found")))]
 pub(crate) async fn get_teacher(
     State(state): State<AppState>,
@@ -99,7 +99,7 @@ pub(crate) async fn get_teacher(
 }
 
 /// Read one student.
-#[utoipa::path(get, path = "/api/students/{id}", params(("id" = i64, Path)),
+#[utoipa::path(operation_id = "get_student", get, path = "/api/students/{id}", params(("id" = i64, Path)),
     responses((status = 200, body = Student), (status = 404, description = "student_not_found")))]
 pub(crate) async fn get_student(
     State(state): State<AppState>,

@@ -37,7 +37,7 @@ fn validate(body: CreateResource) -> Result<NewResource, ApiError> {
 }
 
 /// Add a room or an instrument.
-#[utoipa::path(post, path = "/api/resources", request_body = CreateResource,
+#[utoipa::path(operation_id = "create_resource", post, path = "/api/resources", request_body = CreateResource,
     responses((status = 201, body = Resource), (status = 400, description = "invalid id, name or kind"),
               (status = 409, description = "resource_exists")))]
 pub(crate) async fn create(
@@ -56,7 +56,7 @@ pub(crate) async fn create(
 }
 
 /// List rooms and instruments.
-#[utoipa::path(get, path = "/api/resources", responses((status = 200, body = Vec<Resource>)))]
+#[utoipa::path(operation_id = "list_resources", get, path = "/api/resources", responses((status = 200, body = Vec<Resource>)))]
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<Resource>>, ApiError> {
     let resources = state.run(|store| store.read(Resource::list)).await?;
     Ok(Json(resources))
