@@ -65,7 +65,6 @@ enum Report {
 /// # Errors
 /// Configuration, database and I/O errors, with what was being done.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    config::load_dotenv()?;
     config::init_logging();
     let db = match cli.db {
         Some(path) => path,

@@ -11,6 +11,18 @@ fn open(db: &Path) -> anyhow::Result<Store> {
     open_store(db)
 }
 
+/// Opens a database that must exist already: the data tools never start a
+/// new, empty one because of a mistyped path.
+fn open_existing(db: &Path) -> anyhow::Result<Store> {
+    if !db.is_file() {
+        anyhow::bail!(
+            "database {} does not exist: check --db or MELODY_DB",
+            db.display()
+        );
+    }
+    open(db)
+}
+
 /// Runs the server until Ctrl-C or SIGTERM.
 ///
 /// # Errors
@@ -79,7 +91,9 @@ pub fn migrate(db: &Path) -> anyhow::Result<()> {
 /// # Errors
 /// The database cannot be opened or written.
 pub fn backfill(db: &Path, actor: &str) -> anyhow::Result<()> {
-    let store = open(db)?;
+    melody_domain::PersonName::parse(actor)
+        .map_err(|e| anyhow::anyhow!("--actor {actor:?} is invalid: {e}"))?;
+    let store = open_existing(db)?;
     let outcome = store
         .write(|tx| store_tools::backfill_resource_id(tx, actor, Utc::now()))
         .context("backfill failed; nothing was changed")?;
@@ -98,7 +112,7 @@ pub fn backfill(db: &Path, actor: &str) -> anyhow::Result<()> {
 /// # Errors
 /// The database cannot be opened or read.
 pub fn report_resource_counts(db: &Path, json: bool) -> anyhow::Result<()> {
-    let store = open(db)?;
+    let store = open_existing(db)?;
     let counts: Vec<ResourceCount> = store.read(store_tools::resource_counts)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&counts)?);

@@ -848,3 +848,46 @@ async fn allowlist_without_primary_explains_missing_resource() {
         "the client sent no resource: {body}"
     );
 }
+
+#[tokio::test]
+async fn wrong_method_and_huge_body_answer_json() {
+    let app = spawn_app().await;
+
+    let wrong_method = app
+        .client
+        .delete(format!("{}/api/bookings", app.base))
+        .send()
+        .await
+        .unwrap();
+    let huge = app
+        .client
+        .post(format!("{}/api/teachers", app.base))
+        .header("content-type", "application/json")
+        .body(format!("{{\"name\":\"{}\"}}", "x".repeat(3 * 1024 * 1024)))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(wrong_method.status(), 405);
+    let body: Value = wrong_method.json().await.unwrap();
+    assert_eq!(body["error"], "method_not_allowed");
+    assert_eq!(huge.status(), 413);
+    let body: Value = huge.json().await.unwrap();
+    assert_eq!(body["error"], "body_too_large");
+}
+
+#[tokio::test]
+async fn far_future_start_is_rejected() {
+    let app = spawn_app().await;
+    let (room, teacher, student) = app.seed("roomA").await;
+
+    let (status, body) = app
+        .book(&room, teacher, student, "9999-12-31T23:00:00Z", 720)
+        .await;
+
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("start_invalid")),
+        "{body}"
+    );
+}

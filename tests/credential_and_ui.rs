@@ -84,3 +84,58 @@ async fn ui_routes_fall_back_to_index() {
     let body: serde_json::Value = api_typo.json().await.unwrap();
     assert_eq!(body["error"], "route_not_found");
 }
+
+#[tokio::test]
+async fn cross_site_write_is_rejected() {
+    let app = common::spawn_app().await;
+    let host = app.base.trim_start_matches("http://").to_owned();
+
+    let foreign = app
+        .client
+        .post(format!("{}/api/teachers", app.base))
+        .header("Origin", "https://evil.example")
+        .json(&serde_json::json!({ "name": "Mallory" }))
+        .send()
+        .await
+        .unwrap();
+    let own = app
+        .client
+        .post(format!("{}/api/teachers", app.base))
+        .header("Origin", format!("http://{host}"))
+        .json(&serde_json::json!({ "name": "Ada" }))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(foreign.status(), 403, "a page of another site cannot write");
+    assert_eq!(own.status(), 201, "the server's own UI can");
+    assert_eq!(app.count("teachers"), 1);
+}
+
+#[tokio::test]
+async fn rebound_host_is_rejected() {
+    let app = common::spawn_app().await;
+    let port = app.base.rsplit(':').next().unwrap();
+
+    let rebound = app
+        .client
+        .get(format!("{}/api/students", app.base))
+        .header("Host", format!("attacker.example:{port}"))
+        .send()
+        .await
+        .unwrap();
+    let localhost = app
+        .client
+        .get(format!("{}/api/students", app.base))
+        .header("Host", format!("localhost:{port}"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        rebound.status(),
+        403,
+        "DNS rebinding reaches the port under a foreign name"
+    );
+    assert_eq!(localhost.status(), 200);
+}

@@ -274,3 +274,23 @@ fn invalid_settings_stop_start_with_the_value() {
         );
     }
 }
+
+#[test]
+fn tools_refuse_missing_database_and_bad_actor() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo/melody.db");
+
+    let (ok, _, stderr) = melody(&missing, &["report", "resource-counts"]);
+    assert!(!ok);
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(
+        !missing.exists(),
+        "a mistyped path does not create an empty database"
+    );
+
+    let db = dir.path().join("melody.db");
+    legacy_database(&db);
+    let (ok, _, stderr) = melody(&db, &["backfill-resource-id", "--actor", "bad\nactor"]);
+    assert!(!ok, "a control character in the actor is refused");
+    assert!(stderr.contains("--actor"), "{stderr}");
+}

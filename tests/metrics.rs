@@ -73,14 +73,20 @@ async fn repeated_admin_failures_are_rate_limited() {
         assert_eq!(response.status(), 401, "attempt {attempt} is only refused");
     }
 
-    let blocked = app.client.get(&url).bearer_auth(ADMIN_KEY).send().await.unwrap();
+    let blocked = app.client.get(&url).bearer_auth("guess-11").send().await.unwrap();
+    let prometheus = app.client.get(&url).bearer_auth(ADMIN_KEY).send().await.unwrap();
 
     assert_eq!(
         blocked.status(),
         429,
-        "after 10 failures the address waits, even with the right key"
+        "after 10 failures the address's guesses are turned away"
     );
     assert_eq!(blocked.headers()["retry-after"], "60");
+    assert_eq!(
+        prometheus.status(),
+        200,
+        "the right key still scrapes: guesses cannot lock it out"
+    );
 }
 
 #[tokio::test]

@@ -78,12 +78,21 @@ fn generate() -> Result<String, keyring::Error> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Shows a new key to the operator, once, on standard error (never in the
-/// log).
+/// Shows a new key to the operator once, on a terminal only: under a
+/// service manager standard error ends up in a log, so there only the place
+/// is named.
 fn announce(key: &str, place: &str) {
-    eprintln!(
-        "A new admin key was generated and stored in {place}:\n\n    {key}\n\n\
-         Give it to Prometheus as `authorization: {{ credentials: ... }}` for /api/admin/metrics. \
-         It is not shown again; set ADMIN_API_KEY to use a key of your own."
-    );
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        eprintln!(
+            "A new admin key was generated and stored in {place}:\n\n    {key}\n\n\
+             Give it to Prometheus as `authorization: {{ credentials: ... }}` for /api/admin/metrics. \
+             It is not shown again; set ADMIN_API_KEY to use a key of your own."
+        );
+    } else {
+        tracing::info!(
+            place,
+            "generated a new admin key; read it from where it is stored"
+        );
+    }
 }

@@ -66,11 +66,12 @@ impl ResourceCapacity {
         ResourceId::parse(id).ok().and_then(|id| self.0.get(&id).copied())
     }
 
-    /// Booked minutes over capacity; 0 where no capacity is configured.
-    /// Above 1 when more is booked than the configured capacity.
+    /// Booked minutes over capacity, from 0 to 1; 0 where no capacity is
+    /// configured, and 1 when bookings fill or exceed it.
     pub fn utilization(&self, id: &str, booked_minutes: f64) -> f64 {
-        self.minutes(id)
-            .map_or(0.0, |capacity| booked_minutes / f64::from(capacity))
+        self.minutes(id).map_or(0.0, |capacity| {
+            (booked_minutes / f64::from(capacity)).clamp(0.0, 1.0)
+        })
     }
 }
 

@@ -11,7 +11,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// The studio's IANA time zone, such as `America/New_York`.
@@ -91,6 +91,8 @@ impl fmt::Display for StudioZone {
 pub enum TimeError {
     #[error("time {value:?} is invalid: use RFC 3339 with an offset, such as 2026-03-02T16:00:00-05:00, or a studio-local time such as 2026-03-02T16:00")]
     Malformed { value: String },
+    #[error("time {value:?} is outside the supported range: use a date from {MIN_YEAR} to {MAX_YEAR}")]
+    OutOfRange { value: String },
     #[error("local time {value:?} does not exist in {zone} (the clocks skip it when daylight saving starts): pick a time outside the gap, or give an offset")]
     Nonexistent { value: String, zone: &'static str },
     #[error("local time {value:?} happens twice in {zone} (the clocks repeat that hour when daylight saving ends): add the offset, {earlier} for the first or {later} for the second")]
@@ -104,12 +106,27 @@ pub enum TimeError {
 
 const LOCAL_FORMATS: [&str; 2] = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"];
 
+/// Years a lesson may start in. Outside them a date is a typo, and beyond
+/// year 9999 an end time could not be written as RFC 3339.
+pub const MIN_YEAR: i32 = 2000;
+pub const MAX_YEAR: i32 = 2199;
+
 /// Reads a lesson start by the rule in this module's header.
 ///
 /// # Errors
 /// `TimeError` names the value and, for gaps and repeats, the zone and the
 /// offsets that would make it unambiguous.
 pub fn parse_start(value: &str, zone: StudioZone) -> Result<DateTime<Utc>, TimeError> {
+    let instant = parse_instant(value, zone)?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&instant.year()) {
+        return Err(TimeError::OutOfRange {
+            value: value.to_owned(),
+        });
+    }
+    Ok(instant)
+}
+
+fn parse_instant(value: &str, zone: StudioZone) -> Result<DateTime<Utc>, TimeError> {
     if let Ok(instant) = DateTime::parse_from_rfc3339(value) {
         return Ok(instant.with_timezone(&Utc));
     }
@@ -215,6 +232,21 @@ mod tests {
             "2026-03-09T04:00:00+00:00",
             "midnight EDT: a 23-hour day"
         );
+    }
+
+    #[test]
+    fn far_dates_rejected() {
+        for bad in [
+            "9999-12-31T23:00:00Z",
+            "0000-01-01T00:00:00Z",
+            "1999-12-31T23:59:59Z",
+            "2200-01-01T00:00",
+        ] {
+            assert!(
+                matches!(parse_start(bad, new_york()), Err(TimeError::OutOfRange { .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -55,6 +55,60 @@ impl ApiCredential {
 /// bookings or people.
 const PUBLIC_PATHS: [&str; 1] = ["/api/health"];
 
+/// Whether `host` (a Host header value) names this machine's loopback
+/// interface.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
+    };
+    matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+fn reject(status: StatusCode, code: &'static str, message: &str) -> Response {
+    ApiError::new(status, code, message).into_response()
+}
+
+/// Browser protections for a server on loopback. A page from another site
+/// can make the desk's browser send requests here: a Host other than
+/// loopback means DNS rebinding, and a write whose Origin is not this
+/// server's own is a cross-site request. Both are refused.
+fn check_browser_request(request: &Request, credential: &ApiCredential) -> Option<Response> {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    if matches!(credential, ApiCredential::LoopbackOpen) && !is_loopback_host(host) {
+        tracing::warn!(host, "request rejected: Host is not a loopback name");
+        return Some(reject(
+            StatusCode::FORBIDDEN,
+            "host_rejected",
+            "This server answers only requests addressed to 127.0.0.1 or localhost.",
+        ));
+    }
+    let writes = !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok());
+    if let Some(origin) = origin.filter(|_| writes) {
+        let same_origin = origin.strip_prefix("http://").is_some_and(|rest| rest == host);
+        if !same_origin {
+            tracing::warn!(origin, "request rejected: cross-site write");
+            return Some(reject(
+                StatusCode::FORBIDDEN,
+                "origin_rejected",
+                "Changes are accepted only from this server's own pages.",
+            ));
+        }
+    }
+    None
+}
+
 pub(crate) async fn require_credential(
     State(state): State<AppState>,
     request: Request,
@@ -63,7 +117,13 @@ pub(crate) async fn require_credential(
     let path = request.uri().path();
     // Admin routes check the admin key instead.
     let is_api = (path == "/api" || path.starts_with("/api/")) && !path.starts_with("/api/admin/");
-    if !is_api || PUBLIC_PATHS.contains(&path) || state.credential.accepts(&request) {
+    if !is_api || PUBLIC_PATHS.contains(&path) {
+        return next.run(request).await;
+    }
+    if let Some(rejection) = check_browser_request(&request, &state.credential) {
+        return rejection;
+    }
+    if state.credential.accepts(&request) {
         return next.run(request).await;
     }
     tracing::warn!(path = %request.uri().path(), "request rejected: missing or wrong API credential");

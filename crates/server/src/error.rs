@@ -138,6 +138,14 @@ pub fn from_store(error: StoreError, zone: melody_domain::StudioZone) -> ApiErro
             "reschedule_not_initiated",
             error.to_string(),
         ),
+        busy if busy.is_busy() => {
+            tracing::warn!(error = %busy, "request failed: database busy");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_busy",
+                "The database is busy with another writer: try again in a moment.",
+            )
+        }
         other => ApiError::internal(&other),
     }
 }

@@ -28,6 +28,13 @@ where
 }
 
 fn json_rejection(rejection: &JsonRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "The request body is larger than 2 MB: send less, such as shorter notes.",
+        );
+    }
     let (status, hint) = match rejection {
         JsonRejection::MissingJsonContentType(_) => (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -75,8 +75,12 @@ impl AppState {
         self
     }
 
+    /// The current instant in whole seconds, the precision of the store, so
+    /// that a cancellation in the same second as the late-cancel boundary
+    /// counts as exactly at it.
     pub fn now(&self) -> DateTime<Utc> {
-        (self.clock)()
+        let now = (self.clock)();
+        DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
     }
 
     /// Runs blocking store work off the async runtime.

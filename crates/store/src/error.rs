@@ -43,6 +43,19 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether another connection held the database lock past the busy
+    /// timeout: a retry can succeed.
+    pub fn is_busy(&self) -> bool {
+        let source = match self {
+            Self::Sqlite { source, .. } | Self::Open { source, .. } => source,
+            _ => return false,
+        };
+        matches!(
+            source.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+
     pub fn not_found(kind: &'static str, id: impl ToString) -> Self {
         Self::NotFound {
             kind,

@@ -72,7 +72,7 @@ pub struct RescheduleView {
 
 fn start_error(error: &TimeError, field: &str) -> ApiError {
     let code = match error {
-        TimeError::Malformed { .. } => "start_invalid",
+        TimeError::Malformed { .. } | TimeError::OutOfRange { .. } => "start_invalid",
         TimeError::Nonexistent { .. } => "start_nonexistent",
         TimeError::Ambiguous { .. } => "start_ambiguous",
     };

@@ -97,6 +97,18 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
+/// A known path with a method it does not take.
+pub(crate) async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} does not take {method}: the methods are listed in /api/openapi.json.",
+            uri.path()
+        ),
+    )
+}
+
 /// The fallback of the admin-only listener: a JSON 404 for every path.
 pub(crate) async fn fallback_api_only(uri: Uri) -> ApiError {
     ApiError::new(

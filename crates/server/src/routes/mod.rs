@@ -55,4 +55,5 @@ pub(crate) fn api() -> Router<AppState> {
         )
         .route("/api/bookings/{id}/audit", get(bookings::audit))
         .fallback(meta::fallback)
+        .method_not_allowed_fallback(meta::method_not_allowed)
 }
