@@ -19,26 +19,16 @@ async fn sigkill_mid_write_loses_no_confirmed_booking() {
         .unwrap();
     let base = server.base.clone();
 
-    let teacher: Value = client
-        .post(format!("{base}/api/teachers"))
-        .json(&json!({"name": "T"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let teacher: Value =
+        common::post_json(&client, &format!("{base}/api/teachers"), &json!({"name": "T"})).await;
     let mut writers = Vec::new();
     for writer in 0..4_i64 {
-        let student: Value = client
-            .post(format!("{base}/api/students"))
-            .json(&json!({"name": format!("S{writer}"), "email": "s@example.com"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let student: Value = common::post_json(
+            &client,
+            &format!("{base}/api/students"),
+            &json!({"name": format!("S{writer}"), "email": "s@example.com"}),
+        )
+        .await;
         let (client, base) = (client.clone(), base.clone());
         let teacher_id = teacher["id"].as_i64().unwrap();
         writers.push(tokio::spawn(async move {

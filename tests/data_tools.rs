@@ -184,24 +184,22 @@ async fn legacy_bookings_block_primary_before_backfill() {
     legacy_database(&db);
     let server = common::ServerProcess::start(&db);
     let client = reqwest::Client::new();
+    let student = common::post_json(
+        &client,
+        &format!("{}/api/students", server.base),
+        &serde_json::json!({ "name": "New", "email": "n@example.com" }),
+    )
+    .await;
+    let teacher = common::post_json(
+        &client,
+        &format!("{}/api/teachers", server.base),
+        &serde_json::json!({ "name": "Other" }),
+    )
+    .await;
 
-    // 1772442000 is 2026-03-02T09:00:00Z, booked for 60 minutes.
-    let body = serde_json::json!({ "resource_id": "primary", "teacher_id": 1,
-        "student_id": client.post(format!("{}/api/students", server.base))
-            .json(&serde_json::json!({"name": "New", "email": "n@example.com"})).send().await.unwrap()
-            .json::<serde_json::Value>().await.unwrap()["id"],
-        "start": "2026-03-02T09:30:00Z", "duration_min": 30 });
-    let teacher: serde_json::Value = client
-        .post(format!("{}/api/teachers", server.base))
-        .json(&serde_json::json!({"name": "Other"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut body = body;
-    body["teacher_id"] = teacher["id"].clone();
+    // 1772442000 is 2026-03-02T09:00:00Z, booked for 60 minutes with no resource.
+    let body = serde_json::json!({ "resource_id": "primary", "teacher_id": teacher["id"],
+        "student_id": student["id"], "start": "2026-03-02T09:30:00Z", "duration_min": 30 });
     let response = client
         .post(format!("{}/api/bookings", server.base))
         .json(&body)

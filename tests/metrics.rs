@@ -295,24 +295,18 @@ async fn metrics_survive_restart_and_admin_listener_serves_them() {
     let db = dir.path().join("melody.db");
     let client = reqwest::Client::new();
     let server = ServerProcess::start(&db);
-    let teacher: serde_json::Value = client
-        .post(format!("{}/api/teachers", server.base))
-        .json(&json!({"name": "T"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let student: serde_json::Value = client
-        .post(format!("{}/api/students", server.base))
-        .json(&json!({"name": "S", "email": "s@example.com"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let teacher: serde_json::Value = common::post_json(
+        &client,
+        &format!("{}/api/teachers", server.base),
+        &json!({"name": "T"}),
+    )
+    .await;
+    let student: serde_json::Value = common::post_json(
+        &client,
+        &format!("{}/api/students", server.base),
+        &json!({"name": "S", "email": "s@example.com"}),
+    )
+    .await;
     for hour in 0..3 {
         let body = json!({ "teacher_id": teacher["id"], "student_id": student["id"],
                            "start": format!("2030-01-07T1{hour}:00:00Z"), "duration_min": 30 });

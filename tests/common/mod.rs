@@ -218,6 +218,19 @@ impl Metrics {
     }
 }
 
+/// Posts `body` as JSON and returns the JSON answer, whatever its status.
+pub async fn post_json(client: &reqwest::Client, url: &str, body: &Value) -> Value {
+    client
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .expect("send request")
+        .json()
+        .await
+        .expect("a JSON answer")
+}
+
 pub async fn scrape(client: &reqwest::Client, base: &str) -> Metrics {
     let response = client
         .get(format!("{base}/api/admin/metrics"))

@@ -30,8 +30,14 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .map(|a| a.parse().expect("counts are whole numbers"))
         .collect();
-    let counts = if counts.is_empty() { vec![10_000, 1_000_000] } else { counts };
-    println!("| stored bookings | scrape p50 | scrape p99 | recompute p50 | recompute p99 | speed-up (p50) |");
+    let counts = if counts.is_empty() {
+        vec![10_000, 1_000_000]
+    } else {
+        counts
+    };
+    println!(
+        "| stored bookings | scrape p50 | scrape p99 | recompute p50 | recompute p99 | speed-up (p50) |"
+    );
     println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
     for count in counts {
         run(count);
@@ -56,9 +62,13 @@ fn run(count: i64) {
     let mut size = 0;
     for _ in 0..SCRAPES {
         let began = Instant::now();
-        let snapshot = store.read(|conn| MetricsSnapshot::read(conn, day_start, day_end)).unwrap();
+        let snapshot = store
+            .read(|conn| MetricsSnapshot::read(conn, day_start, day_end))
+            .unwrap();
         let mut body = Vec::with_capacity(4096);
-        TextEncoder::new().encode(&families(&snapshot, &settings), &mut body).unwrap();
+        TextEncoder::new()
+            .encode(&families(&snapshot, &settings), &mut body)
+            .unwrap();
         scrapes.push(began.elapsed());
         size = body.len();
     }
@@ -90,11 +100,18 @@ fn seed(db: &std::path::Path, count: i64) {
     let mut conn = rusqlite::Connection::open(db).unwrap();
     let tx = conn.transaction().unwrap();
     for r in 0..RESOURCES {
-        tx.execute("INSERT INTO resources (id, name, kind, created_at) VALUES (?1, ?1, 'room', 0)", [format!("res{r}")])
+        tx.execute(
+            "INSERT INTO resources (id, name, kind, created_at) VALUES (?1, ?1, 'room', 0)",
+            [format!("res{r}")],
+        )
+        .unwrap();
+        tx.execute("INSERT INTO teachers (name, created_at) VALUES ('T', 0)", [])
             .unwrap();
-        tx.execute("INSERT INTO teachers (name, created_at) VALUES ('T', 0)", []).unwrap();
-        tx.execute("INSERT INTO students (name, email, created_at) VALUES ('S', 's@example.com', 0)", [])
-            .unwrap();
+        tx.execute(
+            "INSERT INTO students (name, email, created_at) VALUES ('S', 's@example.com', 0)",
+            [],
+        )
+        .unwrap();
     }
     {
         let mut insert = tx
@@ -136,10 +153,16 @@ fn recompute(conn: &rusqlite::Connection) -> Result<(), melody_store::StoreError
                     TOTAL(duration_min <= 240), TOTAL(duration_min <= 480)
              FROM bookings GROUP BY 1",
         )
-        .map_err(|source| melody_store::StoreError::Sqlite { op: "recompute", source })?;
-    let rows = stmt
-        .query_map([], |row| row.get::<_, f64>(1))
-        .map_err(|source| melody_store::StoreError::Sqlite { op: "recompute", source })?;
+        .map_err(|source| melody_store::StoreError::Sqlite {
+            op: "recompute",
+            source,
+        })?;
+    let rows = stmt.query_map([], |row| row.get::<_, f64>(1)).map_err(|source| {
+        melody_store::StoreError::Sqlite {
+            op: "recompute",
+            source,
+        }
+    })?;
     let total: f64 = rows.map(|r| r.unwrap_or_default()).sum();
     assert!(total > 0.0);
     Ok(())

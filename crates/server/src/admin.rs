@@ -13,7 +13,6 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use subtle::ConstantTimeEq;
 
 use crate::{ApiError, AppState};
 
@@ -44,13 +43,7 @@ impl AdminKey {
     }
 
     fn matches(&self, request: &Request) -> bool {
-        let presented = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .unwrap_or("");
-        bool::from(presented.as_bytes().ct_eq(self.key.as_bytes()))
+        crate::auth::bearer_matches(request, &self.key)
     }
 
     /// Whether `ip` used up its failures in the current window.

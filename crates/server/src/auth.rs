@@ -41,14 +41,22 @@ impl ApiCredential {
         let Self::Bearer(expected) = self else {
             return true;
         };
-        let presented = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .unwrap_or("");
-        bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
+        bearer_matches(request, expected)
     }
+}
+
+/// Whether the request's `Authorization: Bearer` token equals `expected`,
+/// compared in constant time. The scheme name is case-insensitive, as HTTP
+/// authentication schemes are.
+pub(crate) fn bearer_matches(request: &Request, expected: &str) -> bool {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, token)| token.trim());
+    bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
 }
 
 /// Paths anyone on the listener may read: they reveal nothing about
