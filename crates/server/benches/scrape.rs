@@ -77,7 +77,7 @@ fn run(count: i64) {
     let mut recomputes = Vec::with_capacity(RECOMPUTES);
     for _ in 0..RECOMPUTES {
         let began = Instant::now();
-        store.read(|conn| recompute(conn)).unwrap();
+        store.read(recompute).unwrap();
         recomputes.push(began.elapsed());
     }
 
