@@ -1,4 +1,4 @@
-//! What each command does: serve, migrate, backfill, report.
+//! The commands: serve, migrate, backfill, report.
 
 use std::path::Path;
 

@@ -5,7 +5,7 @@
 //! without one (`2026-03-02T16:00` or `2026-03-02T16:00:00`) is a wall-clock
 //! time in the studio zone; when that wall time does not exist there (the
 //! spring-forward gap) or exists twice (the fall-back hour) it is rejected, and
-//! the error says how to write it unambiguously. Nothing reads the machine's
+//! the error tells how to write it unambiguously. Nothing reads the machine's
 //! `TZ`.
 
 use std::fmt;

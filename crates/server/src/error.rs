@@ -1,6 +1,6 @@
 //! The one API error type: a status, a stable `error` code, a plain
 //! `message`, and extra fields such as `field`, `allowed` or `conflicts`.
-//! Server faults answer a fixed body and log their cause once.
+//! Server faults return a fixed body and log their cause once.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use crate::views::ConflictView;
 
-/// The body of every error answer. Only `error` and `message` are always
+/// The body of every error response. Only `error` and `message` are always
 /// present; the others come with the errors that need them.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
@@ -82,7 +82,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Maps a store error to its API answer. `field` names the request field a
+/// Maps a store error to its API error. `field` names the request field a
 /// missing party came from, when there is one.
 pub fn from_store(error: StoreError, zone: melody_domain::StudioZone) -> ApiError {
     match error {

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::ApiError;
 
-/// A JSON body; a malformed one answers 400 `invalid_json` naming the problem.
+/// A JSON body; a malformed one is rejected with 400 `invalid_json` naming the problem.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -57,7 +57,7 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
     )
 }
 
-/// Query parameters; malformed ones answer 400 `invalid_query`.
+/// Query parameters; malformed ones are rejected with 400 `invalid_query`.
 pub struct ApiQuery<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for ApiQuery<T>

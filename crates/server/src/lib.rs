@@ -41,13 +41,13 @@ pub struct Settings {
     pub capacity: ResourceCapacity,
 }
 
-/// What every handler shares.
+/// State shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<Store>,
     pub settings: Arc<Settings>,
     pub credential: ApiCredential,
-    /// Guards `/api/admin/`; without one those routes answer 503.
+    /// Guards `/api/admin/`; without one those routes return 503.
     pub admin_key: Option<AdminKey>,
     pub clock: Clock,
 }
@@ -86,7 +86,7 @@ impl AppState {
     /// Runs blocking store work off the async runtime.
     ///
     /// # Errors
-    /// The work's error mapped to its API answer, or `internal` when the
+    /// The work's error mapped to its API error, or `internal` when the
     /// blocking task panicked.
     pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
     where

@@ -17,7 +17,7 @@ use crate::{ApiError, AppState, Settings};
 
 /// Longest accepted `notes`, in characters.
 pub const MAX_NOTES_CHARS: usize = 50_000;
-/// Longest range one list request may cover.
+/// Maximum range, in days, of one list request.
 pub const MAX_LIST_DAYS: i64 = 366;
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -15,7 +15,7 @@ use crate::{ApiDoc, ApiError, AppState};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// Always `ok` when the server answers.
+    /// Always `ok` when the server responds.
     pub status: &'static str,
 }
 
@@ -25,7 +25,7 @@ pub(crate) async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// What the desk's status bar shows.
+/// Settings and database path, for the desk's status bar.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Status {
     pub version: &'static str,
@@ -121,7 +121,7 @@ pub(crate) async fn fallback_api_only(uri: Uri) -> ApiError {
     )
 }
 
-/// Unknown `/api/` paths answer a JSON 404; every other path is the UI's.
+/// Returns a JSON 404 for unknown `/api/` paths, and the UI for every other path.
 pub(crate) async fn fallback(uri: Uri) -> Response {
     if uri.path() == "/api" || uri.path().starts_with("/api/") {
         return ApiError::new(
