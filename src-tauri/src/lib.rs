@@ -36,6 +36,9 @@ pub fn main() -> std::process::ExitCode {
 
 fn run(options: DeskOptions) -> anyhow::Result<()> {
     tauri::Builder::default()
+        // NOTE: the plugin keeps one instance per user, not per database: a
+        // second launch with another --db focuses the open window instead of
+        // opening that database.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| focus_main(app)))
         .setup(move |app| {
             let log_guard = logging::init(&app.path().app_log_dir()?)?;
