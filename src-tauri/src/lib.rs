@@ -19,7 +19,12 @@ pub fn main() -> std::process::ExitCode {
         eprintln!("error: {error:#}");
         return std::process::ExitCode::FAILURE;
     }
-    let options = match DeskOptions::from_args_and_env(std::env::args().skip(1)) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        println!("{}", options::USAGE);
+        return std::process::ExitCode::SUCCESS;
+    }
+    let options = match DeskOptions::from_args_and_env(args) {
         Ok(options) => options,
         Err(error) => {
             eprintln!("error: {error:#}\n\n{}", options::USAGE);
@@ -91,7 +96,8 @@ fn open_window(app: &tauri::App, running: &server::RunningServer, kiosk: bool) -
     Ok(())
 }
 
-/// A second launch lands here in the first instance.
+/// Focuses the open window; the single-instance plugin calls it in the first
+/// instance when the app is launched again.
 fn focus_main(app: &tauri::AppHandle) {
     if let Some(window) = app.get_webview_window(WINDOW) {
         tracing::info!("second launch: focusing the open window");
