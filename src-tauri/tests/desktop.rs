@@ -160,14 +160,30 @@ impl Session {
         );
     }
 
+    /// Types `text` into `element`, retrying while the dialog that holds it
+    /// is still opening and the field cannot take focus yet.
     fn type_into(&self, element: &str, text: &str) {
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{element}/value"),
-            Some(json!({ "text": text })),
-        );
+        let url = format!("{}/element/{element}/value", self.base);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let answer: Value = self.runtime.block_on(async {
+                let response = self
+                    .client
+                    .post(&url)
+                    .json(&json!({ "text": text }))
+                    .send()
+                    .await
+                    .unwrap();
+                response.json().await.unwrap()
+            });
+            if answer["value"]["error"].is_null() {
+                return;
+            }
+            let retryable = answer["value"]["error"] == "element not interactable";
+            assert!(retryable && Instant::now() < deadline, "{url} failed: {answer}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
-
     fn script(&self, source: &str) -> Value {
         self.call(
             reqwest::Method::POST,
