@@ -82,6 +82,17 @@ fn seed(db: &Path) {
         .unwrap();
 }
 
+/// Returns the element reference of a WebDriver find-element response.
+fn element_id(found: &Value) -> String {
+    let reference = found["value"]
+        .as_object()
+        .and_then(|object| object.values().next());
+    reference
+        .and_then(Value::as_str)
+        .expect("a found element has a reference")
+        .to_owned()
+}
+
 /// A minimal W3C WebDriver client over blocking HTTP.
 struct Session {
     client: reqwest::Client,
@@ -110,15 +121,7 @@ impl Session {
             "/element",
             Some(json!({ "using": "xpath", "value": xpath })),
         );
-        found["value"]
-            .as_object()
-            .unwrap()
-            .values()
-            .next()
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_owned()
+        element_id(&found)
     }
 
     fn wait_for(&self, xpath: &str) -> String {
@@ -137,15 +140,7 @@ impl Session {
                     .unwrap()
             });
             if found["value"]["error"].is_null() {
-                return found["value"]
-                    .as_object()
-                    .unwrap()
-                    .values()
-                    .next()
-                    .unwrap()
-                    .as_str()
-                    .unwrap()
-                    .to_owned();
+                return element_id(&found);
             }
             assert!(Instant::now() < deadline, "{xpath} never appeared: {found}");
             std::thread::sleep(Duration::from_millis(250));
@@ -160,7 +155,7 @@ impl Session {
         );
     }
 
-    /// Types `text` into `element`, retrying while the dialog that holds it
+    /// Types `text` into `element`, retrying while the dialog that contains it
     /// is still opening and the field cannot take focus yet.
     fn type_into(&self, element: &str, text: &str) {
         let url = format!("{}/element/{element}/value", self.base);
@@ -179,8 +174,14 @@ impl Session {
             if answer["value"]["error"].is_null() {
                 return;
             }
-            let retryable = answer["value"]["error"] == "element not interactable";
-            assert!(retryable && Instant::now() < deadline, "{url} failed: {answer}");
+            assert_eq!(
+                answer["value"]["error"], "element not interactable",
+                "{url} failed: {answer}"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "{url} still not interactable after 10 s: {answer}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
