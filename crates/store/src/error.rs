@@ -40,6 +40,8 @@ pub enum StoreError {
     ReschedulePending { id: i64 },
     #[error("booking {id} has no reschedule in progress: initiate one first")]
     NoPendingReschedule { id: i64 },
+    #[error("outbox item {id} is {state}: only pending or failed items can be retried or dismissed")]
+    OutboxClosed { id: i64, state: &'static str },
 }
 
 impl StoreError {

@@ -9,10 +9,12 @@
 //! which WAL lets run beside the writer.
 
 pub mod audit;
+pub mod billing;
 pub mod bookings;
 mod error;
 pub mod metrics;
 mod migrate;
+pub mod outbox;
 mod people;
 pub mod reschedules;
 mod resources;
@@ -26,10 +28,15 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use audit::{AnalyticsEvent, AuditEntry, EventKind};
+pub use billing::{
+    Applied, BillingCustomer, BillingSubscription, Card, EventSource, Price, SetupOutcome, StudentBilling,
+    SubscriptionState,
+};
 pub use bookings::{Booking, Conflict, ConflictOn, NewBooking};
 pub use error::{ResultExt, StoreError};
 pub use metrics::{MetricsSnapshot, ResourceMetrics, DURATION_BUCKETS};
 pub use migrate::{MIGRATIONS, SCHEMA_VERSION};
+pub use outbox::{OutboxCounts, OutboxItem, OutboxKind, OutboxState};
 pub use people::{Student, Teacher};
 pub use reschedules::Reschedule;
 pub use resources::{NewResource, Resource};

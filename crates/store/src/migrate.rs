@@ -29,10 +29,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_metrics.sql",
         sql: include_str!("../../../migrations/0003_metrics.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_billing.sql",
+        sql: include_str!("../../../migrations/0004_billing.sql"),
+    },
 ];
 
 /// The version a fully migrated database reports.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Applies every migration above the file's version, up to `target`, each in
 /// its own immediate transaction together with the version bump.
