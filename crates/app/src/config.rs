@@ -7,8 +7,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
+use melody_billing::BillingConfig;
 use melody_domain::{LateCancelWindow, ResourceAllowlist, ResourceCapacity, StudioZone};
-use melody_server::{AdminKey, ApiCredential, Settings};
+use melody_server::{AdminKey, ApiCredential, SecretSettings, Settings};
 
 /// Folder under the OS's app-data folder; the desktop app uses the same one.
 pub const APP_FOLDER: &str = "com.melodyandmeter.desk";
@@ -23,6 +24,9 @@ pub struct Config {
     pub admin_key: AdminKey,
     /// A second listener for `/api/admin/` only, from `MELODY_METRICS_ADDR`.
     pub metrics_addr: Option<SocketAddr>,
+    pub billing: BillingConfig,
+    /// How the Stripe settings screen stores keys.
+    pub secret_settings: SecretSettings,
 }
 
 /// Reads `.env` from the working folder if there is one.
@@ -95,6 +99,7 @@ impl Config {
             None => None,
         };
         let admin_key = AdminKey::new(&crate::secrets::admin_key(&db)?);
+        let (billing, secret_settings) = crate::stripe::stripe_settings(&db)?;
         Ok(Self {
             db,
             addr,
@@ -102,6 +107,8 @@ impl Config {
             credential,
             admin_key,
             metrics_addr,
+            billing,
+            secret_settings,
         })
     }
 }

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod secrets;
 pub mod server;
+pub mod stripe;
 
 pub use config::{
     default_db_path, init_logging, load_dotenv, settings_from_env, Config, APP_FOLDER, DB_FILE,

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use melody_billing::Billing;
 use melody_server::{router, AppState};
 use melody_store::{tools as store_tools, Store};
 use tokio::net::TcpListener;
@@ -42,8 +43,12 @@ pub async fn run_server(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(Option<std::net::SocketAddr>),
 ) -> anyhow::Result<()> {
-    let state =
-        AppState::new(Arc::new(store), config.settings, config.credential).with_admin_key(config.admin_key);
+    let store = Arc::new(store);
+    let billing = Billing::new(Arc::clone(&store), config.billing, Arc::new(chrono::Utc::now));
+    let state = AppState::new(store, config.settings, config.credential)
+        .with_admin_key(config.admin_key)
+        .with_billing(Arc::clone(&billing))
+        .with_secrets(config.secret_settings);
     let admin_listener = match config.metrics_addr {
         Some(addr) => Some(
             TcpListener::bind(addr)
@@ -55,6 +60,10 @@ pub async fn run_server(
     let admin_addr = admin_listener.as_ref().and_then(|l| l.local_addr().ok());
     tracing::info!(addr = ?listener.local_addr().ok(), admin_addr = ?admin_addr, database = %config.db.display(), zone = %state.settings.zone, "server started");
     on_ready(admin_addr);
+
+    // Sends queued Stripe calls and catches up on missed events; it ends
+    // with the runtime.
+    let worker = tokio::spawn(billing.run_worker());
 
     // The admin listener stops when the main server does.
     let (stop, stopped) = tokio::sync::watch::channel(());
@@ -69,6 +78,7 @@ pub async fn run_server(
         })
     });
     let result = melody_server::serve(listener, router(state), shutdown).await;
+    worker.abort();
     drop(stop);
     if let Some(admin_server) = admin_server {
         admin_server

@@ -59,9 +59,9 @@ pub(crate) fn bearer_matches(request: &Request, expected: &str) -> bool {
     bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
 }
 
-/// Paths anyone on the listener may read: they reveal nothing about
-/// bookings or people.
-const PUBLIC_PATHS: [&str; 1] = ["/api/health"];
+/// Paths that need no API credential: the health check, and the Stripe
+/// webhook, whose signature is its credential.
+const PUBLIC_PATHS: [&str; 2] = ["/api/health", "/api/webhooks/stripe"];
 
 /// Whether `host` (a Host header value) names this machine's loopback
 /// interface.

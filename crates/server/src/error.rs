@@ -92,10 +92,11 @@ pub fn from_store(error: StoreError, zone: melody_domain::StudioZone) -> ApiErro
                 "teacher" => "teacher_not_found",
                 "student" => "student_not_found",
                 "booking" => "booking_not_found",
+                "outbox item" => "outbox_item_not_found",
                 _ => "not_found",
             };
             let message = match kind {
-                "booking" | "reschedule" => format!("{kind} {id} not found: check the id"),
+                "booking" | "reschedule" | "outbox item" => format!("{kind} {id} not found: check the id"),
                 _ => format!("{kind} {id:?} not found: check the id, or create the {kind} first"),
             };
             let field = match kind {
@@ -138,6 +139,9 @@ pub fn from_store(error: StoreError, zone: melody_domain::StudioZone) -> ApiErro
             "reschedule_not_initiated",
             error.to_string(),
         ),
+        StoreError::OutboxClosed { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "outbox_item_closed", error.to_string())
+        }
         busy if busy.is_busy() => {
             tracing::warn!(error = %busy, "request failed: database busy");
             ApiError::new(

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use axum::extract::{MatchedPath, Request};
 use axum::Router;
 use chrono::{DateTime, Utc};
+use melody_billing::{Billing, BillingConfig, SecretKind};
 use melody_domain::{LateCancelWindow, ResourceAllowlist, ResourceCapacity, StudioZone};
 use melody_store::Store;
 use tokio::net::TcpListener;
@@ -41,6 +42,18 @@ pub struct Settings {
     pub capacity: ResourceCapacity,
 }
 
+/// Stores a Stripe setting where the next start reads it (the OS keyring).
+/// Returns a sentence saying what failed.
+pub type SaveSecret = Arc<dyn Fn(SecretKind, &str) -> Result<(), String> + Send + Sync>;
+
+/// How the settings screen stores Stripe keys.
+pub struct SecretSettings {
+    pub save: SaveSecret,
+    /// Settings that environment variables fix, which the screen cannot
+    /// change.
+    pub from_environment: Vec<SecretKind>,
+}
+
 /// State shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
@@ -50,17 +63,37 @@ pub struct AppState {
     /// Guards `/api/admin/`; without one those routes return 503.
     pub admin_key: Option<AdminKey>,
     pub clock: Clock,
+    pub billing: Arc<Billing>,
+    /// Without it the Stripe settings screen is read-only.
+    pub secrets: Option<Arc<SecretSettings>>,
 }
 
 impl AppState {
+    /// State with Stripe not set up; see [`AppState::with_billing`].
     pub fn new(store: Arc<Store>, settings: Settings, credential: ApiCredential) -> Self {
+        let clock: Clock = Arc::new(Utc::now);
+        let billing = Billing::new(Arc::clone(&store), BillingConfig::default(), Arc::clone(&clock));
         Self {
             store,
             settings: Arc::new(settings),
             credential,
             admin_key: None,
-            clock: Arc::new(Utc::now),
+            clock,
+            billing,
+            secrets: None,
         }
+    }
+
+    #[must_use]
+    pub fn with_billing(mut self, billing: Arc<Billing>) -> Self {
+        self.billing = billing;
+        self
+    }
+
+    #[must_use]
+    pub fn with_secrets(mut self, secrets: SecretSettings) -> Self {
+        self.secrets = Some(Arc::new(secrets));
+        self
     }
 
     #[must_use]

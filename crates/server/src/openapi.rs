@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::Modify;
 
-use crate::routes::{admin, bookings, meta, people, resources};
+use crate::routes::{admin, billing, bookings, meta, people, resources};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,18 @@ use crate::routes::{admin, bookings, meta, people, resources};
         bookings::complete_reschedule,
         bookings::abandon_reschedule,
         bookings::audit,
+        billing::create_setup_intent,
+        billing::create_subscription,
+        billing::stripe_webhook,
+        billing::status,
+        billing::prices,
+        billing::outbox,
+        billing::retry,
+        billing::dismiss,
+        billing::students,
+        billing::student,
+        billing::get_settings,
+        billing::update_settings,
         admin::resources,
         admin::metrics,
     ),

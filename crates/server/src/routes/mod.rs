@@ -1,6 +1,7 @@
 //! The API routes, one module per concern.
 
 pub(crate) mod admin;
+pub(crate) mod billing;
 pub(crate) mod bookings;
 pub(crate) mod meta;
 pub(crate) mod people;
@@ -54,6 +55,20 @@ pub(crate) fn api() -> Router<AppState> {
             post(bookings::abandon_reschedule),
         )
         .route("/api/bookings/{id}/audit", get(bookings::audit))
+        .route("/api/students/{id}/billing", get(billing::student))
+        .route("/api/payments/setup-intent", post(billing::create_setup_intent))
+        .route("/api/billing/subscriptions", post(billing::create_subscription))
+        .route("/api/billing/status", get(billing::status))
+        .route("/api/billing/prices", get(billing::prices))
+        .route("/api/billing/students", get(billing::students))
+        .route("/api/billing/outbox", get(billing::outbox))
+        .route("/api/billing/outbox/{id}/retry", post(billing::retry))
+        .route("/api/billing/outbox/{id}/dismiss", post(billing::dismiss))
+        .route("/api/webhooks/stripe", post(billing::stripe_webhook))
+        .route(
+            "/api/settings/stripe",
+            get(billing::get_settings).put(billing::update_settings),
+        )
         .fallback(meta::fallback)
         .method_not_allowed_fallback(meta::method_not_allowed)
 }
