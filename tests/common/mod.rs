@@ -2,6 +2,8 @@
 //! fresh SQLite file, with a clock the test sets.
 #![allow(dead_code)]
 
+pub mod stripe;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -297,6 +299,11 @@ impl ServerProcess {
             .env("RUST_LOG", "warn")
             .env_remove("MELODY_BIND")
             .env_remove("ALLOWED_RESOURCE_IDS")
+            .env_remove("STRIPE_SECRET_KEY")
+            .env_remove("STRIPE_WEBHOOK_SECRET")
+            .env_remove("STRIPE_PUBLISHABLE_KEY")
+            .env_remove("STRIPE_API_BASE")
+            .env("MELODY_SECRET_STORE", "file")
             .env("ADMIN_API_KEY", ADMIN_KEY)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())

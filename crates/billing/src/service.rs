@@ -533,7 +533,9 @@ impl Billing {
             }
             None => {
                 let name = item.request.get("name").and_then(|n| n.as_str());
-                let key = format!("melody-{}", item.local_ref);
+                // Stripe ties a key to one endpoint, and a subscription item
+                // also creates a subscription under its own key.
+                let key = format!("melody-{}-customer", item.local_ref);
                 let customer = api.create_customer(&email, name, &item.local_ref, &key).await?;
                 tracing::info!(customer = %customer.id, outbox_id = item.id, "Stripe customer created");
                 customer.id

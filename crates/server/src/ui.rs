@@ -11,11 +11,15 @@ use rust_embed::RustEmbed;
 struct Assets;
 
 /// Sent with every UI page: scripts, styles and API calls from this origin
-/// only. Inline styles are allowed because the calendar positions events with
-/// `style` attributes.
+/// only, except Stripe.js, which the card form loads from Stripe and which
+/// runs the card fields in Stripe's own frames and calls Stripe's API, so
+/// card numbers never pass through the app. Inline styles are allowed
+/// because the calendar positions events with `style` attributes.
 pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+    "default-src 'self'; script-src 'self' https://js.stripe.com; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data: https://*.stripe.com; connect-src 'self' https://api.stripe.com; \
+     frame-src https://js.stripe.com https://hooks.stripe.com; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 pub(crate) async fn serve_asset(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
