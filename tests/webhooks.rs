@@ -266,6 +266,17 @@ async fn same_event_twice_and_concurrently_has_one_effect() {
         count_rows(&receiver.dir.path().join("melody.db"), "billing_subscriptions"),
         1
     );
+    let conn = rusqlite::Connection::open(receiver.dir.path().join("melody.db")).unwrap();
+    let (events, kind, resource): (i64, String, Option<String>) = conn
+        .query_row(
+            "SELECT count(*), max(kind), max(resource_id) FROM analytics_events",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(events, 1, "one analytics event for one applied event");
+    assert_eq!(kind, "subscription_status_changed");
+    assert_eq!(resource, None);
 }
 
 #[tokio::test]

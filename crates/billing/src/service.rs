@@ -12,6 +12,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use melody_store::audit::{append_payment_event, EventKind};
 use melody_store::billing::{self as stored, EventSource};
 use melody_store::{
     Applied, BillingCustomer, BillingSubscription, OutboxCounts, OutboxItem, OutboxKind, Price, Store,
@@ -695,6 +696,9 @@ impl Billing {
                         });
                     }
                     let applied = apply_change(tx, &change, created, now)?;
+                    if applied == Applied::Changed {
+                        record_payment_event(tx, &change, &id, now)?;
+                    }
                     Ok(EventOutcome {
                         duplicate: false,
                         ignored: applied != Applied::Changed,
@@ -882,6 +886,49 @@ fn apply_change(
         } => BillingSubscription::apply_invoice(tx, subscription_id, invoice_id, status, observed_at, now),
         Change::Ignored => Ok(Applied::Unknown),
     }
+}
+
+/// Adds the analytics event of a change that was applied. The data holds
+/// Stripe ids only, no names or emails.
+fn record_payment_event(
+    tx: &rusqlite::Transaction<'_>,
+    change: &Change,
+    event_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let (kind, mut data) = match change {
+        Change::Setup { customer_id, outcome } => match outcome {
+            melody_store::SetupOutcome::Succeeded { payment_method_id } => (
+                EventKind::CardSaved,
+                json!({ "customer": customer_id, "payment_method": payment_method_id }),
+            ),
+            melody_store::SetupOutcome::Failed { .. } => {
+                (EventKind::CardSetupFailed, json!({ "customer": customer_id }))
+            }
+        },
+        Change::Subscription(state) => (
+            EventKind::SubscriptionStatusChanged,
+            json!({ "subscription": state.stripe_subscription_id, "customer": state.stripe_customer_id, "status": state.status }),
+        ),
+        Change::Invoice {
+            subscription_id,
+            invoice_id,
+            status,
+        } => {
+            let kind = if *status == "paid" {
+                EventKind::InvoicePaid
+            } else {
+                EventKind::InvoicePaymentFailed
+            };
+            (
+                kind,
+                json!({ "invoice": invoice_id, "subscription": subscription_id }),
+            )
+        }
+        Change::CardAttached { .. } | Change::Ignored => return Ok(()),
+    };
+    data["stripe_event"] = json!(event_id);
+    append_payment_event(tx, kind, now, &data)
 }
 
 /// 2, 4, 8 ... seconds after each failed attempt, at most `max`.

@@ -132,6 +132,12 @@ pub enum EventKind {
     BookingRescheduled,
     RescheduleAbandoned,
     ResourceBackfilled,
+    /// A card was saved through a SetupIntent.
+    CardSaved,
+    CardSetupFailed,
+    SubscriptionStatusChanged,
+    InvoicePaid,
+    InvoicePaymentFailed,
 }
 
 impl EventKind {
@@ -144,6 +150,11 @@ impl EventKind {
             Self::BookingRescheduled => "booking_rescheduled",
             Self::RescheduleAbandoned => "reschedule_abandoned",
             Self::ResourceBackfilled => "resource_backfilled",
+            Self::CardSaved => "card_saved",
+            Self::CardSetupFailed => "card_setup_failed",
+            Self::SubscriptionStatusChanged => "subscription_status_changed",
+            Self::InvoicePaid => "invoice_paid",
+            Self::InvoicePaymentFailed => "invoice_payment_failed",
         }
     }
 }
@@ -173,6 +184,23 @@ pub(crate) fn append_event(
         data.to_string()
     ])
     .op("write analytics event")?;
+    Ok(())
+}
+
+/// Appends a payment event, which belongs to no booking or resource.
+///
+/// # Errors
+/// `StoreError::Sqlite` when the insert fails.
+pub fn append_payment_event(
+    tx: &Transaction<'_>,
+    kind: EventKind,
+    now: DateTime<Utc>,
+    data: &serde_json::Value,
+) -> Result<(), StoreError> {
+    tx.prepare_cached("INSERT INTO analytics_events (at, kind, data_json) VALUES (?1, ?2, ?3)")
+        .op("write analytics event")?
+        .execute(params![now.timestamp(), kind.as_str(), data.to_string()])
+        .op("write analytics event")?;
     Ok(())
 }
 
