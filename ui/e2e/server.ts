@@ -1,8 +1,10 @@
 //! Starts and stops the processes the browser tests run against: `melody serve`
-//! on a fresh database, and, while the binary does not embed the UI yet, a Vite
-//! preview server that forwards `/api` to it.
+//! on a fresh database, the repository's fake Stripe server, and, while the
+//! binary does not embed the UI yet, a Vite preview server that forwards `/api`
+//! to melody.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -56,21 +58,107 @@ function startAndReadUrl(
   });
 }
 
-/** `melody serve` on port 0 with a database in a new temporary directory. */
-export async function startMelody(studioTimezone: string): Promise<Started & { dataDir: string }> {
+const REPO_ROOT = path.join(import.meta.dirname, '../..');
+
+/** Test-only Stripe keys: the fake Stripe server accepts any key starting with `sk_`. */
+export const STRIPE_TEST_KEYS = {
+  secretKey: 'sk_test_melodyE2eSecretKey',
+  webhookSecret: 'whsec_melodyE2eWebhookSecret',
+  publishableKey: 'pk_test_melodyE2ePublishableKey',
+} as const;
+
+/**
+ * `melody serve` on port 0 with a database in a new temporary directory.
+ * Every `STRIPE_*` variable of the calling environment is dropped, so only
+ * `extraEnv` configures Stripe.
+ */
+export async function startMelody(
+  studioTimezone: string,
+  extraEnv: Record<string, string> = {},
+): Promise<Started & { dataDir: string }> {
   const binary = path.resolve(
     process.env.MELODY_BIN ?? path.join(import.meta.dirname, '../../target/debug/melody'),
   );
   const dataDir = mkdtempSync(path.join(tmpdir(), 'melody-e2e-'));
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('STRIPE_')),
+  );
   const env = {
-    ...process.env,
+    ...inherited,
     MELODY_DB: path.join(dataDir, 'melody.db'),
     PORT: '0',
     STUDIO_TIMEZONE: studioTimezone,
+    ...extraEnv,
   };
   // First stdout line: "MelodyandMeter listening on http://127.0.0.1:PORT (database ...)".
   const started = await startAndReadUrl(binary, ['serve'], env, /listening on (http:\/\/\S+)/);
   return { ...started, dataDir };
+}
+
+/** Returns the environment that points melody at a Stripe API base with the test keys. */
+export function stripeEnv(apiBase: string): Record<string, string> {
+  return {
+    STRIPE_SECRET_KEY: STRIPE_TEST_KEYS.secretKey,
+    STRIPE_WEBHOOK_SECRET: STRIPE_TEST_KEYS.webhookSecret,
+    STRIPE_PUBLISHABLE_KEY: STRIPE_TEST_KEYS.publishableKey,
+    STRIPE_API_BASE: apiBase,
+    MELODY_SECRET_STORE: 'file',
+  };
+}
+
+/**
+ * Starts the repository's fake Stripe server (tests/stripe/fake_stripe.py) on
+ * 127.0.0.1, on `port` or on a free port when it is 0. Needs `.venv-test`,
+ * which scripts/setup creates.
+ */
+export async function startFakeStripe(port = 0): Promise<Started> {
+  const python = path.join(REPO_ROOT, '.venv-test/bin/python');
+  const started = await startAndReadUrl(
+    python,
+    ['tests/stripe/fake_stripe.py', '--port', String(port)],
+    process.env,
+    /listening on (127\.0\.0\.1:\d+)/,
+    REPO_ROOT,
+  ).catch((error: unknown) => {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new Error(`the fake Stripe server did not start (run scripts/setup first): ${detail}`);
+  });
+  return { ...started, url: `http://${started.url}` };
+}
+
+/** Registers melody's webhook endpoint with the fake Stripe server, signed with the test secret. */
+export async function registerWebhook(stripeUrl: string, melodyUrl: string): Promise<void> {
+  const form = new URLSearchParams({
+    url: `${melodyUrl}/api/webhooks/stripe`,
+    secret: STRIPE_TEST_KEYS.webhookSecret,
+  });
+  const response = await fetch(`${stripeUrl}/_config/webhooks/melody`, {
+    method: 'POST',
+    body: form,
+  });
+  if (!response.ok) {
+    throw new Error(
+      `registering the webhook with the fake Stripe server failed: HTTP ${String(response.status)} ${await response.text()}`,
+    );
+  }
+}
+
+/**
+ * Returns a 127.0.0.1 port that was free a moment ago and has no listener now,
+ * for a Stripe API base that refuses connections.
+ */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('the probe server reported no port'));
+      });
+    });
+  });
 }
 
 /** `vite preview` of `dist/` on a free port, forwarding `/api` to `apiUrl`. */

@@ -5,6 +5,7 @@ import { CalendarScreen } from './calendar/CalendarScreen';
 import { loadDirectory, loadStatus, serverStatus } from './data';
 import { ManagePeople } from './manage/ManagePeople';
 import { ManageResources } from './manage/ManageResources';
+import { SettingsScreen } from './settings/SettingsScreen';
 import { StatusBar } from './StatusBar';
 import { useStore } from './store';
 
@@ -12,6 +13,7 @@ const SCREENS = {
   calendar: 'Calendar',
   resources: 'Rooms and instruments',
   people: 'Teachers and students',
+  settings: 'Settings',
 } as const;
 
 type Screen = keyof typeof SCREENS;
@@ -88,6 +90,7 @@ export function App() {
         {screen === 'calendar' && status ? <CalendarScreen zone={status.studio_timezone} /> : null}
         {screen === 'resources' ? <ManageResources /> : null}
         {screen === 'people' ? <ManagePeople /> : null}
+        {screen === 'settings' ? <SettingsScreen /> : null}
       </main>
 
       <StatusBar />

@@ -1,5 +1,5 @@
-//! State for the status bar: network and server reachability, the count of
-//! changes waiting to sync with Stripe, and the settings from `GET /api/status`.
+//! State for the status bar: network and server reachability, and Stripe's
+//! reachability with the counts of Stripe calls waiting in the server's outbox.
 import { createStore } from './store';
 
 export interface Connection {
@@ -31,10 +31,17 @@ window.addEventListener('offline', () => {
 });
 
 /**
- * Stripe calls queued while offline and not yet replayed. The status bar and
- * anything else that shows the count read it from here.
- *
- * TODO(billing): set it from the server's outbox once Stripe billing exists; until
- * then nothing is ever queued, so 0 is the true count.
+ * Stripe's state as the server reports it in `GET /api/billing/status`: whether a
+ * secret key is set, whether the last Stripe call got through, and how many
+ * Stripe calls wait in the server's outbox (`pending`) or were rejected by
+ * Stripe (`failed`). Null until the first poll returns.
  */
-export const pendingSync = createStore<number>(0);
+export interface StripeSync {
+  configured: boolean;
+  online: boolean;
+  pending: number;
+  failed: number;
+  publishableKey: string | null;
+}
+
+export const stripeSync = createStore<StripeSync | null>(null);

@@ -2,6 +2,7 @@
 //! Cancelling first shows whether it is late and what penalty that records.
 import { useState } from 'preact/hooks';
 import { api, call, type Booking } from '../api/client';
+import { BillingBadge } from '../billing/BillingBadge';
 import { Dialog } from '../components/Dialog';
 import { directory, namesOf, serverStatus } from '../data';
 import { previewCancel } from '../policy';
@@ -62,6 +63,10 @@ export function BookingDetails({
           {booking.status}
           {booking.penalty_reason ? ` (penalty: ${penaltyText(booking.penalty_reason)})` : ''}
           {booking.pending_reschedule_id ? ' (reschedule in progress)' : ''}
+        </dd>
+        <dt>Billing</dt>
+        <dd>
+          <BillingBadge studentId={booking.student_id} />
         </dd>
         {booking.notes ? (
           <>

@@ -1,6 +1,7 @@
-//! Teachers and students: the lists and a form to add each.
+//! Teachers and students: the lists, a form to add each, and a student's billing.
 import { useState } from 'preact/hooks';
 import { api, call } from '../api/client';
+import { StudentBillingPanel } from '../billing/StudentBillingPanel';
 import { Field, describedBy } from '../components/Field';
 import { directory, loadDirectory } from '../data';
 import { fieldErrorsFrom, type FieldErrors } from '../booking/errors';
@@ -65,6 +66,8 @@ export function ManageStudents() {
   const [email, setEmail] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saved, setSaved] = useState('');
+  const [billingFor, setBillingFor] = useState<number | null>(null);
+  const billingStudent = dir.students.find((student) => student.id === billingFor);
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -90,6 +93,7 @@ export function ManageStudents() {
           <tr>
             <th scope="col">Name</th>
             <th scope="col">Contact email</th>
+            <th scope="col">Billing</th>
           </tr>
         </thead>
         <tbody>
@@ -97,10 +101,32 @@ export function ManageStudents() {
             <tr key={student.id}>
               <td>{student.name}</td>
               <td>{student.email}</td>
+              <td>
+                <button
+                  type="button"
+                  class="secondary"
+                  aria-label={`Billing for ${student.name}`}
+                  aria-expanded={billingFor === student.id}
+                  onClick={() => {
+                    setBillingFor(billingFor === student.id ? null : student.id);
+                  }}
+                >
+                  Billing
+                </button>
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {billingStudent ? (
+        <StudentBillingPanel
+          key={billingStudent.id}
+          student={billingStudent}
+          onClose={() => {
+            setBillingFor(null);
+          }}
+        />
+      ) : null}
       <form class="form" onSubmit={(event) => void submit(event)} noValidate>
         <h3>Add a student</h3>
         {errors.form ? (
