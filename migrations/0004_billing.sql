@@ -83,6 +83,7 @@ CREATE INDEX stripe_events_created ON stripe_events (created);
 CREATE TABLE stripe_prices (
     id              TEXT    PRIMARY KEY,
     product         TEXT,
+    product_name    TEXT,
     nickname        TEXT,
     unit_amount     INTEGER,
     currency        TEXT    NOT NULL,

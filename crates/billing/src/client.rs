@@ -19,7 +19,7 @@ use stripe_core::event::ListEvent;
 use stripe_core::setup_intent::{CreateSetupIntent, CreateSetupIntentUsage};
 use stripe_product::price::ListPrice;
 
-use crate::event::{Event, Expandable, Subscription, LOCAL_REF_KEY};
+use crate::event::{Event, Subscription, LOCAL_REF_KEY};
 
 /// Stripe's own API; `STRIPE_API_BASE` points tests at a local server.
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com/";
@@ -93,12 +93,20 @@ pub struct CreatedSetupIntent {
 #[derive(Debug, Clone, Deserialize)]
 pub struct StripePrice {
     pub id: String,
-    pub product: Option<Expandable>,
+    pub product: Option<ProductField>,
     pub nickname: Option<String>,
     pub unit_amount: Option<i64>,
     pub currency: String,
     pub recurring: Option<Recurring>,
     pub active: bool,
+}
+
+/// A price's product: its id, or the product itself when expanded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ProductField {
+    Id(String),
+    Object { id: String, name: Option<String> },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,7 +119,13 @@ impl StripePrice {
     pub fn to_stored(&self) -> melody_store::Price {
         melody_store::Price {
             id: self.id.clone(),
-            product: self.product.as_ref().map(|p| p.id().to_owned()),
+            product: self.product.as_ref().map(|p| match p {
+                ProductField::Id(id) | ProductField::Object { id, .. } => id.clone(),
+            }),
+            product_name: match &self.product {
+                Some(ProductField::Object { name, .. }) => name.clone(),
+                _ => None,
+            },
             nickname: self.nickname.clone(),
             unit_amount: self.unit_amount,
             currency: self.currency.clone(),
@@ -272,7 +286,12 @@ impl StripeApi {
     /// # Errors
     /// See [`CallError`].
     pub async fn prices(&self) -> Result<Vec<StripePrice>, CallError> {
-        let list: List<StripePrice> = self.send(&ListPrice::new().active(true).limit(100), None).await?;
+        // Expanded, each product carries the name the desk recognises.
+        let request = ListPrice::new()
+            .active(true)
+            .limit(100)
+            .expand(vec!["data.product".to_owned()]);
+        let list: List<StripePrice> = self.send(&request, None).await?;
         Ok(list.data)
     }
 

@@ -216,6 +216,19 @@ fn api_responses_parse() {
     assert_eq!(stored.unit_amount, Some(2000));
     assert_eq!(stored.interval.as_deref(), Some("month"));
     assert_eq!(stored.product.as_deref(), Some("prod_QXg1hqf4jFNsqG"));
+    assert_eq!(stored.product_name, None);
+
+    // Listed with expand[]=data.product, the product comes whole.
+    let mut expanded = resources["price"].clone();
+    expanded["product"] = resources["product"].clone();
+    let price: StripePrice = serde_json::from_value(expanded).unwrap();
+    let stored = price.to_stored();
+    assert_eq!(stored.product.as_deref(), resources["product"]["id"].as_str());
+    assert_eq!(
+        stored.product_name.as_deref(),
+        resources["product"]["name"].as_str()
+    );
+    assert!(stored.product_name.is_some());
 
     let intent: melody_billing::client::CreatedSetupIntent =
         serde_json::from_value(resources["setup_intent"].clone()).unwrap();

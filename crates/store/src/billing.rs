@@ -592,6 +592,8 @@ pub fn set_sync_value(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()
 pub struct Price {
     pub id: String,
     pub product: Option<String>,
+    /// The product's name, when Stripe returned the product expanded.
+    pub product_name: Option<String>,
     pub nickname: Option<String>,
     /// In the currency's smallest unit (cents).
     pub unit_amount: Option<i64>,
@@ -612,8 +614,8 @@ pub fn replace_prices(tx: &Transaction<'_>, prices: &[Price], now: DateTime<Utc>
     let mut insert = tx
         .prepare_cached(
             "INSERT INTO stripe_prices
-                (id, product, nickname, unit_amount, currency, interval, interval_count, active, fetched_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                (id, product, product_name, nickname, unit_amount, currency, interval, interval_count, active, fetched_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )
         .op("cache prices")?;
     for price in prices {
@@ -621,6 +623,7 @@ pub fn replace_prices(tx: &Transaction<'_>, prices: &[Price], now: DateTime<Utc>
             .execute(params![
                 price.id,
                 price.product,
+                price.product_name,
                 price.nickname,
                 price.unit_amount,
                 price.currency,
@@ -641,23 +644,25 @@ pub fn replace_prices(tx: &Transaction<'_>, prices: &[Price], now: DateTime<Utc>
 pub fn cached_prices(conn: &Connection) -> Result<(Vec<Price>, Option<DateTime<Utc>>), StoreError> {
     let mut statement = conn
         .prepare_cached(
-            "SELECT id, product, nickname, unit_amount, currency, interval, interval_count, active, fetched_at
+            "SELECT id, product, product_name, nickname, unit_amount, currency, interval, interval_count, active,
+                    fetched_at
                FROM stripe_prices ORDER BY unit_amount, id",
         )
         .op("list cached prices")?;
     let mut fetched_at = None;
     let rows = statement
         .query_map([], |row| {
-            fetched_at = Some(timestamp::read(row, 8)?);
+            fetched_at = Some(timestamp::read(row, 9)?);
             Ok(Price {
                 id: row.get(0)?,
                 product: row.get(1)?,
-                nickname: row.get(2)?,
-                unit_amount: row.get(3)?,
-                currency: row.get(4)?,
-                interval: row.get(5)?,
-                interval_count: row.get(6)?,
-                active: row.get(7)?,
+                product_name: row.get(2)?,
+                nickname: row.get(3)?,
+                unit_amount: row.get(4)?,
+                currency: row.get(5)?,
+                interval: row.get(6)?,
+                interval_count: row.get(7)?,
+                active: row.get(8)?,
             })
         })
         .op("list cached prices")?;

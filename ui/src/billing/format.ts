@@ -29,11 +29,11 @@ export function formatInterval(interval: string | null | undefined, count?: numb
   return times === 1 ? `per ${interval}` : `every ${String(times)} ${interval}s`;
 }
 
-/** Returns a price's display name: its nickname, else its Stripe id. */
+/** Returns a price's display name: its nickname, else its product's name, else its Stripe id. */
 export function priceName(price: Price): string {
-  // NOTE: the price list carries the product id but not the product's name, so
-  // a price without a nickname shows its id.
-  return price.nickname?.trim() ? price.nickname : price.id;
+  if (price.nickname?.trim()) return price.nickname;
+  if (price.product_name?.trim()) return price.product_name;
+  return price.id;
 }
 
 /** "Weekly lessons, 4 per month: $120.00 per month". */
