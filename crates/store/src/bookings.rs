@@ -45,6 +45,11 @@ pub struct Booking {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// The open reschedule of this booking, if one was initiated.
     pub pending_reschedule_id: Option<i64>,
+    /// The weekly series this lesson belongs to, if any.
+    pub series_id: Option<i64>,
+    /// The studio-local date the lesson was planned for in its series.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub series_date: Option<chrono::NaiveDate>,
 }
 
 impl Booking {
@@ -106,7 +111,7 @@ pub struct Conflict {
 
 const COLUMNS: &str = "b.id, b.resource_id, b.teacher_id, b.student_id, b.start_at, b.duration_min, \
      b.status, b.penalty_reason, b.notes, b.created_by, b.created_at, b.updated_at, b.cancelled_at, \
-     b.pending_reschedule_id";
+     b.pending_reschedule_id, b.series_id, b.series_date";
 
 /// Seconds a booking can last at most: a booking starting earlier than
 /// `start - MAX_SPAN` cannot reach `start`, which bounds index range scans.
@@ -140,6 +145,12 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Booking> {
         updated_at: timestamp::read(row, 11)?,
         cancelled_at: timestamp::read_optional(row, 12)?,
         pending_reschedule_id: row.get(13)?,
+        series_id: row.get(14)?,
+        series_date: row
+            .get_ref(15)?
+            .as_str_or_null()?
+            .map(|date| parse_text(15, date))
+            .transpose()?,
     })
 }
 
@@ -292,6 +303,38 @@ pub(crate) fn ensure_free(
     }
 }
 
+/// Bookings matching `filter` (an SQL condition on `b` with its value as
+/// `?1`) that start at or after `?2`, in start order.
+pub(crate) fn list_filtered(
+    conn: &Connection,
+    filter: &str,
+    values: impl rusqlite::Params,
+) -> Result<Vec<Booking>, StoreError> {
+    let mut statement = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM bookings b WHERE {filter} AND b.start_at >= ?2 ORDER BY b.start_at, b.id"
+        ))
+        .op("list feed bookings")?;
+    let rows = statement.query_map(values, from_row).op("list feed bookings")?;
+    rows.collect::<rusqlite::Result<_>>().op("list feed bookings")
+}
+
+/// The lessons of series `series_id`, in planned order.
+///
+/// # Errors
+/// `StoreError::Sqlite` when the query fails.
+pub fn list_series(conn: &Connection, series_id: i64) -> Result<Vec<Booking>, StoreError> {
+    let mut statement = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM bookings b WHERE b.series_id = ?1 ORDER BY b.series_date, b.id"
+        ))
+        .op("list series lessons")?;
+    let rows = statement
+        .query_map([series_id], from_row)
+        .op("list series lessons")?;
+    rows.collect::<rusqlite::Result<_>>().op("list series lessons")
+}
+
 impl NewBooking {
     /// Checks the parties and the conflict rule, then inserts the booking as
     /// confirmed with its audit entry and analytics events.
@@ -300,6 +343,30 @@ impl NewBooking {
     /// `NotFound` for a missing resource, teacher or student; `Conflict` with
     /// every overlapping booking.
     pub fn insert(&self, tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<Booking, StoreError> {
+        self.insert_with(tx, now, None)
+    }
+
+    /// As [`NewBooking::insert`], for the lesson of series `series_id`
+    /// planned on the studio-local `date`.
+    ///
+    /// # Errors
+    /// As for [`NewBooking::insert`].
+    pub fn insert_in_series(
+        &self,
+        tx: &Transaction<'_>,
+        now: DateTime<Utc>,
+        series_id: i64,
+        date: chrono::NaiveDate,
+    ) -> Result<Booking, StoreError> {
+        self.insert_with(tx, now, Some((series_id, date)))
+    }
+
+    fn insert_with(
+        &self,
+        tx: &Transaction<'_>,
+        now: DateTime<Utc>,
+        series: Option<(i64, chrono::NaiveDate)>,
+    ) -> Result<Booking, StoreError> {
         ensure_parties_exist(tx, &self.resource, self.teacher_id, self.student_id)?;
         ensure_free(
             tx,
@@ -312,8 +379,8 @@ impl NewBooking {
 
         tx.prepare_cached(
             "INSERT INTO bookings (resource_id, teacher_id, student_id, start_at, duration_min, status, \
-             notes, created_by, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, 'confirmed', ?6, ?7, ?8, ?8)",
+             notes, created_by, created_at, updated_at, series_id, series_date) \
+             VALUES (?1, ?2, ?3, ?4, ?5, 'confirmed', ?6, ?7, ?8, ?8, ?9, ?10)",
         )
         .op("insert booking")?
         .execute(params![
@@ -325,6 +392,8 @@ impl NewBooking {
             self.notes,
             self.created_by,
             now.timestamp(),
+            series.map(|(id, _)| id),
+            series.map(|(_, date)| date.to_string()),
         ])
         .op("insert booking")?;
         let booking = Booking::get(tx, tx.last_insert_rowid())?;

@@ -40,6 +40,12 @@ pub enum StoreError {
     ReschedulePending { id: i64 },
     #[error("booking {id} has no reschedule in progress: initiate one first")]
     NoPendingReschedule { id: i64 },
+    #[error("{} lesson(s) of the series overlap confirmed bookings", slots.len())]
+    SeriesConflict { slots: Vec<crate::series::SlotReport> },
+    #[error("booking {booking_id} is not a lesson of series {series_id}: pick one of its lessons")]
+    NotInSeries { booking_id: i64, series_id: i64 },
+    #[error("{0}")]
+    Invalid(String),
     #[error("outbox item {id} is {state}: only pending or failed items can be retried or dismissed")]
     OutboxClosed { id: i64, state: &'static str },
 }

@@ -12,14 +12,17 @@ pub mod audit;
 pub mod billing;
 pub mod bookings;
 mod error;
+pub mod feeds;
 pub mod metrics;
 mod migrate;
 pub mod outbox;
 mod people;
 pub mod reschedules;
 mod resources;
+pub mod series;
 mod timestamp;
 pub mod tools;
+pub mod transfer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -108,6 +111,24 @@ impl Store {
         let value = work(&tx)?;
         tx.commit().op("commit write transaction")?;
         Ok(value)
+    }
+
+    /// Runs `work` in a write transaction that is always rolled back: a dry
+    /// run sees its own writes, and nothing of it stays.
+    ///
+    /// # Errors
+    /// Whatever `work` returns, or the failure to begin the transaction.
+    pub fn rehearse<T, E>(&self, work: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = lock(&self.writer);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .op("begin write transaction")?;
+        let value = work(&tx);
+        tx.rollback().op("roll back a dry run")?;
+        value
     }
 
     /// Runs `work` on a pooled read connection.

@@ -116,6 +116,21 @@ pub(crate) fn on_rescheduled(
     Ok(())
 }
 
+/// A confirmed booking moved resource or changed length without a
+/// reschedule (a series change): only the per-resource gauges move.
+pub(crate) fn on_changed(
+    tx: &Transaction<'_>,
+    from_resource: &str,
+    from_minutes: u32,
+    to_resource: &str,
+    to_minutes: u32,
+) -> Result<(), StoreError> {
+    add_state(tx, from_resource, "confirmed", -1.0)?;
+    add_state(tx, from_resource, "confirmed_minutes", -f64::from(from_minutes))?;
+    add_state(tx, to_resource, "confirmed", 1.0)?;
+    add_state(tx, to_resource, "confirmed_minutes", f64::from(to_minutes))
+}
+
 /// The neighbour of `(lead, id)` in `(lead_time_hours, id)` order.
 fn neighbour(tx: &Connection, lead: f64, id: i64, next: bool) -> Result<Option<(f64, i64)>, StoreError> {
     let sql = if next {

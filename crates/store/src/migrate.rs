@@ -34,10 +34,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_billing.sql",
         sql: include_str!("../../../migrations/0004_billing.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_series.sql",
+        sql: include_str!("../../../migrations/0005_series.sql"),
+    },
 ];
 
 /// The version a fully migrated database reports.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Applies every migration above the file's version, up to `target`, each in
 /// its own immediate transaction together with the version bump.
