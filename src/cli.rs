@@ -45,6 +45,71 @@ enum Command {
     },
     /// Print the OpenAPI document of the HTTP API as JSON.
     Openapi,
+    /// Import an iCalendar file (.ics export of Google, Outlook or Apple
+    /// calendars) as bookings, in one transaction. Recurring events are
+    /// expanded (open-ended ones up to 366 days ahead); all-day and
+    /// cancelled events are skipped with a reason.
+    Import {
+        /// The .ics file.
+        file: PathBuf,
+        /// Room or instrument every lesson is booked on.
+        #[arg(long, value_name = "ID")]
+        resource: String,
+        /// Teacher of every lesson; default: a new teacher named after the file.
+        #[arg(long, value_name = "ID")]
+        teacher: Option<i64>,
+        /// Student of every lesson; default: one new student per event title.
+        #[arg(long, value_name = "ID")]
+        student: Option<i64>,
+        /// Also import occurrences that already happened.
+        #[arg(long)]
+        include_past: bool,
+        /// Print what would be created and every conflict; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Name recorded in the audit log.
+        #[arg(long, default_value = "melody import")]
+        actor: String,
+    },
+    /// Write bookings or the audit log as CSV (UTF-8 with a byte order mark,
+    /// CRLF line ends). Text cells that a spreadsheet would run as a formula
+    /// get a leading '. The range is read like a booking start.
+    Export {
+        /// Table to export.
+        #[arg(value_enum)]
+        table: crate::transfer::ExportTable,
+        /// Range start (inclusive), such as 2027-01-01T00:00 in the studio zone.
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// Range end (exclusive).
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+        /// File to write; standard output when omitted.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Import students, teachers or bookings from a CSV file with a header
+    /// row, in one transaction: any error writes nothing and every error is
+    /// listed with its line. See docs/csv.md for the columns.
+    ImportCsv {
+        /// The CSV file; - reads standard input.
+        file: PathBuf,
+        /// Kind of records in the file.
+        #[arg(long, value_enum)]
+        kind: crate::transfer::ImportKindArg,
+        /// Check every row and print what would be created; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Name recorded as the creator of imported bookings and in the audit log.
+        #[arg(long, default_value = "melody import-csv")]
+        actor: String,
+    },
     /// Print reports.
     #[command(subcommand)]
     Report(Report),
@@ -82,6 +147,58 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::BackfillResourceId { actor } => tools::backfill(&db, &actor),
+        Command::Import {
+            file,
+            resource,
+            teacher,
+            student,
+            include_past,
+            dry_run,
+            json,
+            actor,
+        } => crate::ics::run(
+            &db,
+            &crate::ics::IcsImport {
+                file: &file,
+                resource: &resource,
+                teacher,
+                student,
+                include_past,
+                dry_run,
+                json,
+                actor: &actor,
+            },
+        ),
+        Command::Export {
+            table,
+            from,
+            to,
+            output,
+        } => crate::transfer::export(
+            &db,
+            &crate::transfer::Export {
+                table,
+                from: from.as_deref(),
+                to: to.as_deref(),
+                output: output.as_deref(),
+            },
+        ),
+        Command::ImportCsv {
+            file,
+            kind,
+            dry_run,
+            json,
+            actor,
+        } => crate::transfer::import_csv(
+            &db,
+            &crate::transfer::ImportCsv {
+                file: &file,
+                kind,
+                dry_run,
+                json,
+                actor: &actor,
+            },
+        ),
         Command::Report(Report::ResourceCounts { json }) => tools::report_resource_counts(&db, json),
     }
 }

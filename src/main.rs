@@ -1,7 +1,9 @@
 //! `melody`: the headless server and the data tools of MelodyandMeter.
 
 mod cli;
+mod ics;
 mod tools;
+mod transfer;
 
 use clap::Parser;
 

@@ -13,7 +13,7 @@ fn open(db: &Path) -> anyhow::Result<Store> {
 
 /// Opens a database that must exist already: the data tools never start a
 /// new, empty one because of a mistyped path.
-fn open_existing(db: &Path) -> anyhow::Result<Store> {
+pub(crate) fn open_existing(db: &Path) -> anyhow::Result<Store> {
     if !db.is_file() {
         anyhow::bail!(
             "database {} does not exist: check --db or MELODY_DB",

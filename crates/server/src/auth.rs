@@ -125,7 +125,9 @@ pub(crate) async fn require_credential(
     let path = request.uri().path();
     // Admin routes check the admin key instead.
     let is_api = (path == "/api" || path.starts_with("/api/")) && !path.starts_with("/api/admin/");
-    if !is_api || PUBLIC_PATHS.contains(&path) {
+    // A feed's token in its path is its credential, for calendar apps.
+    let is_feed = path.starts_with("/api/feeds/ics/");
+    if !is_api || is_feed || PUBLIC_PATHS.contains(&path) {
         return next.run(request).await;
     }
     if let Some(rejection) = check_browser_request(&request, &state.credential) {

@@ -6,6 +6,8 @@ mod admin;
 mod auth;
 mod error;
 mod extract;
+mod feed;
+pub mod import;
 pub mod metrics;
 mod openapi;
 mod routes;
@@ -114,6 +116,22 @@ impl AppState {
     pub fn now(&self) -> DateTime<Utc> {
         let now = (self.clock)();
         DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
+    }
+
+    /// Runs blocking store work off the async runtime, returning the store's
+    /// own error for routes that map some errors themselves.
+    ///
+    /// # Errors
+    /// The work's error; a panic in it is resumed here.
+    pub async fn store_run<T, F>(&self, work: F) -> Result<T, melody_store::StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, melody_store::StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || work(&store))
+            .await
+            .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()))
     }
 
     /// Runs blocking store work off the async runtime.

@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::Modify;
 
-use crate::routes::{admin, billing, bookings, meta, people, resources};
+use crate::routes::{admin, billing, bookings, meta, people, resources, series, transfer};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,18 @@ use crate::routes::{admin, billing, bookings, meta, people, resources};
         bookings::complete_reschedule,
         bookings::abandon_reschedule,
         bookings::audit,
+        transfer::export_bookings,
+        transfer::export_audit,
+        transfer::import_csv,
+        series::create,
+        series::get,
+        series::change,
+        series::cancel,
+        series::create_feed,
+        series::list_feeds,
+        series::revoke_feed,
+        series::feed_ics,
+        series::import,
         billing::create_setup_intent,
         billing::create_subscription,
         billing::stripe_webhook,

@@ -79,12 +79,12 @@ fn start_error(error: &TimeError, field: &str) -> ApiError {
     ApiError::invalid(code, field, error.to_string())
 }
 
-fn parse_time(raw: &str, field: &str, settings: &Settings) -> Result<DateTime<Utc>, ApiError> {
+pub(crate) fn parse_time(raw: &str, field: &str, settings: &Settings) -> Result<DateTime<Utc>, ApiError> {
     parse_start(raw, settings.zone).map_err(|e| start_error(&e, field))
 }
 
 /// Parses a resource id (`primary` when absent) and applies the allowlist.
-fn parse_resource(raw: Option<&str>, settings: &Settings) -> Result<ResourceId, ApiError> {
+pub(crate) fn parse_resource(raw: Option<&str>, settings: &Settings) -> Result<ResourceId, ApiError> {
     let id = match raw {
         Some(raw) => ResourceId::parse(raw)
             .map_err(|e| ApiError::invalid("resource_id_malformed", "resource_id", e.to_string()))?,

@@ -6,7 +6,10 @@ pub(crate) mod bookings;
 pub(crate) mod meta;
 pub(crate) mod people;
 pub(crate) mod resources;
+pub(crate) mod series;
+pub(crate) mod transfer;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -55,6 +58,12 @@ pub(crate) fn api() -> Router<AppState> {
             post(bookings::abandon_reschedule),
         )
         .route("/api/bookings/{id}/audit", get(bookings::audit))
+        .route("/api/export/bookings.csv", get(transfer::export_bookings))
+        .route("/api/export/audit.csv", get(transfer::export_audit))
+        .route(
+            "/api/import/csv/{kind}",
+            post(transfer::import_csv).layer(DefaultBodyLimit::max(transfer::MAX_IMPORT_BYTES)),
+        )
         .route("/api/students/{id}/billing", get(billing::student))
         .route("/api/payments/setup-intent", post(billing::create_setup_intent))
         .route("/api/billing/subscriptions", post(billing::create_subscription))
@@ -65,6 +74,17 @@ pub(crate) fn api() -> Router<AppState> {
         .route("/api/billing/outbox/{id}/retry", post(billing::retry))
         .route("/api/billing/outbox/{id}/dismiss", post(billing::dismiss))
         .route("/api/webhooks/stripe", post(billing::stripe_webhook))
+        .route("/api/series", post(series::create))
+        .route("/api/series/{id}", get(series::get))
+        .route("/api/series/{id}/change", post(series::change))
+        .route("/api/series/{id}/cancel", post(series::cancel))
+        .route("/api/feeds", get(series::list_feeds).post(series::create_feed))
+        .route("/api/feeds/{id}/revoke", post(series::revoke_feed))
+        .route("/api/feeds/ics/{token}", get(series::feed_ics))
+        .route(
+            "/api/import/ics",
+            post(series::import).layer(axum::extract::DefaultBodyLimit::max(series::MAX_ICS_BYTES + 1)),
+        )
         .route(
             "/api/settings/stripe",
             get(billing::get_settings).put(billing::update_settings),
