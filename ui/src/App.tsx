@@ -3,6 +3,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { readActor, saveActor } from './actor';
 import { CalendarScreen } from './calendar/CalendarScreen';
 import { loadDirectory, loadStatus, serverStatus } from './data';
+import { FeedsScreen } from './feeds/FeedsScreen';
+import { ImportScreen } from './importer/ImportScreen';
 import { ManagePeople } from './manage/ManagePeople';
 import { ManageResources } from './manage/ManageResources';
 import { SettingsScreen } from './settings/SettingsScreen';
@@ -13,6 +15,8 @@ const SCREENS = {
   calendar: 'Calendar',
   resources: 'Rooms and instruments',
   people: 'Teachers and students',
+  feeds: 'Calendar feeds',
+  import: 'Import',
   settings: 'Settings',
 } as const;
 
@@ -90,6 +94,8 @@ export function App() {
         {screen === 'calendar' && status ? <CalendarScreen zone={status.studio_timezone} /> : null}
         {screen === 'resources' ? <ManageResources /> : null}
         {screen === 'people' ? <ManagePeople /> : null}
+        {screen === 'feeds' ? <FeedsScreen /> : null}
+        {screen === 'import' && status ? <ImportScreen zone={status.studio_timezone} /> : null}
         {screen === 'settings' ? <SettingsScreen /> : null}
       </main>
 

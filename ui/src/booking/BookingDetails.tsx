@@ -1,11 +1,14 @@
 //! One booking: what, when and where, with Reschedule, Cancel and History.
 //! Cancelling first shows whether it is late and what penalty that records.
+//! A lesson of a weekly series also has a Series section to change or cancel
+//! several lessons at once.
 import { useState } from 'preact/hooks';
 import { api, call, type Booking } from '../api/client';
 import { BillingBadge } from '../billing/BillingBadge';
 import { Dialog } from '../components/Dialog';
 import { directory, namesOf, serverStatus } from '../data';
 import { previewCancel } from '../policy';
+import { SeriesSection } from '../series/SeriesSection';
 import { useStore } from '../store';
 import { clockText, formatSpan, formatWall, wallClock } from '../time';
 import { History } from './History';
@@ -15,6 +18,8 @@ interface BookingDetailsProps {
   onClose: () => void;
   onReschedule: (booking: Booking) => void;
   onCancelled: (booking: Booking) => void;
+  /** Called after lessons of the series were changed or cancelled, with a summary. */
+  onSeriesChanged: (summary: string) => void;
 }
 
 type Step = 'view' | 'confirm-cancel' | 'history';
@@ -24,6 +29,7 @@ export function BookingDetails({
   onClose,
   onReschedule,
   onCancelled,
+  onSeriesChanged,
 }: BookingDetailsProps) {
   const dir = useStore(directory);
   const status = useStore(serverStatus);
@@ -127,6 +133,15 @@ export function BookingDetails({
           </button>
         </div>
       )}
+
+      {booking.series_id != null && confirmed && step !== 'confirm-cancel' ? (
+        <SeriesSection
+          booking={booking}
+          seriesId={booking.series_id}
+          zone={zone}
+          onDone={onSeriesChanged}
+        />
+      ) : null}
 
       {step === 'history' ? <History bookingId={booking.id} zone={zone} /> : null}
     </Dialog>

@@ -1,11 +1,14 @@
 //! The "new booking" dialog: student, teacher, lesson length, resource and start,
-//! with the server's objections shown beside the field they concern.
+//! with the server's objections shown beside the field they concern. With
+//! "Repeat weekly" it books a series after showing every planned lesson.
 import { useState } from 'preact/hooks';
 import { api, call, type Booking } from '../api/client';
 import { Combobox } from '../components/Combobox';
 import { Dialog } from '../components/Dialog';
 import { Field, describedBy } from '../components/Field';
-import { directory } from '../data';
+import { directory, serverStatus } from '../data';
+import { NO_REPEAT, RepeatFields, type RepeatSettings } from '../series/RepeatFields';
+import { SeriesBooking, type SeriesRequest } from '../series/SeriesBooking';
 import { useStore } from '../store';
 import type { WallTime } from '../time';
 import { fieldErrorsFrom, type FieldErrors } from './errors';
@@ -20,12 +23,15 @@ interface BookingFormProps {
   draft: BookingDraft;
   onClose: () => void;
   onBooked: (booking: Booking) => void;
+  /** Called after a series was booked and the desk closed the result, with a summary. */
+  onSeriesBooked: (summary: string) => void;
 }
 
 const LESSON_LENGTHS = [15, 30, 45, 60, 75, 90, 120];
 
-export function BookingForm({ draft, onClose, onBooked }: BookingFormProps) {
+export function BookingForm({ draft, onClose, onBooked, onSeriesBooked }: BookingFormProps) {
   const dir = useStore(directory);
+  const status = useStore(serverStatus);
   const [studentId, setStudentId] = useState<number | null>(null);
   const [teacherId, setTeacherId] = useState<number | null>(null);
   const [durationMin, setDurationMin] = useState(draft.durationMin);
@@ -34,6 +40,24 @@ export function BookingForm({ draft, onClose, onBooked }: BookingFormProps) {
   const [notes, setNotes] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
+  const [repeat, setRepeat] = useState<RepeatSettings>(NO_REPEAT);
+  // The series the desk asked to check; any edit of the form clears it.
+  const [seriesRequest, setSeriesRequest] = useState<SeriesRequest | null>(null);
+  // Set once a series is booked: the form is hidden, and closing reloads the calendar.
+  const [seriesSummary, setSeriesSummary] = useState<string | null>(null);
+
+  const close = () => {
+    if (seriesSummary === null) onClose();
+    else onSeriesBooked(seriesSummary);
+  };
+
+  /** Applies an edit of the form, which makes a shown series plan out of date. */
+  const edit = <T,>(setter: (value: T) => void) => {
+    return (value: T) => {
+      setter(value);
+      setSeriesRequest(null);
+    };
+  };
 
   const lengths = LESSON_LENGTHS.includes(durationMin)
     ? LESSON_LENGTHS
@@ -47,6 +71,22 @@ export function BookingForm({ draft, onClose, onBooked }: BookingFormProps) {
     if (start === '') missing.start = 'Enter the date and time the lesson starts.';
     if (studentId === null || teacherId === null || start === '') {
       setErrors(missing);
+      return;
+    }
+
+    if (repeat.enabled) {
+      setErrors({});
+      setSeriesRequest({
+        student_id: studentId,
+        teacher_id: teacherId,
+        resource_id: resourceId,
+        duration_min: durationMin,
+        start,
+        interval_weeks: repeat.intervalWeeks,
+        until: repeat.endKind === 'until' ? repeat.until : null,
+        count: repeat.endKind === 'count' ? repeat.count : null,
+        notes: notes.trim() === '' ? null : notes,
+      });
       return;
     }
 
@@ -70,8 +110,13 @@ export function BookingForm({ draft, onClose, onBooked }: BookingFormProps) {
   };
 
   return (
-    <Dialog title="New booking" onClose={onClose}>
-      <form class="form" onSubmit={(event) => void submit(event)} noValidate>
+    <Dialog title="New booking" onClose={close}>
+      <form
+        class="form"
+        hidden={seriesSummary !== null}
+        onSubmit={(event) => void submit(event)}
+        noValidate
+      >
         {errors.form ? (
           <p class="form-error" role="alert">
             {errors.form}
@@ -83,7 +128,7 @@ export function BookingForm({ draft, onClose, onBooked }: BookingFormProps) {
             id="booking-student"
             options={dir.students.map((s) => ({ id: s.id, label: s.name, detail: s.email }))}
             selected={studentId}
-            onSelect={setStudentId}
+            onSelect={edit(setStudentId)}
             error={errors.student_id}
             placeholder="Type to search"
           />
@@ -94,7 +139,7 @@ export function BookingForm({ draft, onClose, onBooked }: BookingFormProps) {
             id="booking-teacher"
             options={dir.teachers.map((t) => ({ id: t.id, label: t.name }))}
             selected={teacherId}
-            onSelect={setTeacherId}
+            onSelect={edit(setTeacherId)}
             error={errors.teacher_id}
             placeholder="Type to search"
           />
@@ -106,7 +151,7 @@ export function BookingForm({ draft, onClose, onBooked }: BookingFormProps) {
               {...describedBy('booking-duration', errors.duration_min)}
               value={String(durationMin)}
               onChange={(event) => {
-                setDurationMin(Number(event.currentTarget.value));
+                edit(setDurationMin)(Number(event.currentTarget.value));
               }}
             >
               {lengths.map((minutes) => (
@@ -122,7 +167,7 @@ export function BookingForm({ draft, onClose, onBooked }: BookingFormProps) {
               {...describedBy('booking-resource', errors.resource_id)}
               value={resourceId}
               onChange={(event) => {
-                setResourceId(event.currentTarget.value);
+                edit(setResourceId)(event.currentTarget.value);
               }}
             >
               {dir.resources.map((resource) => (
@@ -146,7 +191,7 @@ export function BookingForm({ draft, onClose, onBooked }: BookingFormProps) {
             {...describedBy('booking-start', errors.start, 'hint')}
             value={start}
             onInput={(event) => {
-              setStart(event.currentTarget.value);
+              edit(setStart)(event.currentTarget.value);
             }}
           />
         </Field>
@@ -157,20 +202,45 @@ export function BookingForm({ draft, onClose, onBooked }: BookingFormProps) {
             {...describedBy('booking-notes', errors.notes)}
             value={notes}
             onInput={(event) => {
-              setNotes(event.currentTarget.value);
+              edit(setNotes)(event.currentTarget.value);
             }}
           />
         </Field>
 
+        <RepeatFields
+          settings={repeat}
+          firstDate={start.slice(0, 10)}
+          errors={errors}
+          onChange={edit(setRepeat)}
+        />
+
         <div class="actions">
           <button type="submit" disabled={busy}>
-            {busy ? 'Booking…' : 'Book lesson'}
+            {submitLabel(repeat.enabled, busy)}
           </button>
           <button type="button" class="secondary" onClick={onClose}>
             Close
           </button>
         </div>
       </form>
+
+      {seriesRequest ? (
+        <SeriesBooking
+          request={seriesRequest}
+          zone={status?.studio_timezone ?? 'UTC'}
+          onFieldErrors={(found) => {
+            setErrors(found);
+            setSeriesRequest(null);
+          }}
+          onBooked={setSeriesSummary}
+          onDone={onSeriesBooked}
+        />
+      ) : null}
     </Dialog>
   );
+}
+
+function submitLabel(repeating: boolean, busy: boolean): string {
+  if (repeating) return 'Check lessons';
+  return busy ? 'Booking…' : 'Book lesson';
 }

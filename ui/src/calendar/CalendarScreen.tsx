@@ -311,6 +311,11 @@ export function CalendarScreen({ zone }: { zone: string }) {
             announce(`Booked ${describe(booking)}.`);
             reload();
           }}
+          onSeriesBooked={(summary) => {
+            setDialog(null);
+            announce(summary);
+            reload();
+          }}
         />
       ) : null}
       {dialog?.kind === 'details' ? (
@@ -326,6 +331,11 @@ export function CalendarScreen({ zone }: { zone: string }) {
               ? ` Penalty recorded: ${penaltyText(booking.penalty_reason)}.`
               : ' No penalty.';
             announce(`Cancelled ${describe(booking)}.${penalty}`);
+            reload();
+          }}
+          onSeriesChanged={(summary) => {
+            setDialog(null);
+            announce(summary);
             reload();
           }}
         />
