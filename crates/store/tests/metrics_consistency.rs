@@ -261,7 +261,9 @@ fn migration_seeds_aggregates_from_existing_history() {
     .unwrap();
     drop(conn);
 
-    let store = Store::open(&db).unwrap();
+    // Only the metrics migration runs again: the tables of later
+    // migrations are still in the file, so migrating past it would fail.
+    let store = Store::open_at_version(&db, 3).unwrap();
 
     assert_matches(&store, &db, "after migrating");
     random_operations(&store, &mut Lcg(5), 200);
