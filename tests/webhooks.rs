@@ -366,3 +366,39 @@ async fn out_of_order_subscription_events_end_right() {
         .unwrap();
     assert_eq!(latest, "paid");
 }
+
+#[tokio::test]
+async fn invoice_before_its_subscription_is_kept() {
+    let receiver = Receiver::start();
+    let t = now();
+    let invoice = serde_json::to_vec(&json!({
+        "id": "evt_early_invoice", "type": "invoice.paid", "created": t,
+        "data": { "object": { "id": "in_early", "object": "invoice", "customer": "cus_webhooktest",
+            "parent": { "subscription_details": { "subscription": "sub_early" } } } }
+    }))
+    .unwrap();
+    let (status, receipt) = receiver.deliver_signed(&invoice).await;
+    assert_eq!(status, 200, "{receipt}");
+    assert_eq!(receipt["ignored"], false, "the invoice is recorded, not dropped");
+    assert_eq!(receiver.subscription_status("sub_early"), "unknown");
+
+    let created = subscription_event(
+        "evt_early_sub",
+        "customer.subscription.created",
+        t,
+        "sub_early",
+        "active",
+    );
+    receiver.deliver_signed(&created).await;
+    assert_eq!(receiver.subscription_status("sub_early"), "active");
+    let conn = rusqlite::Connection::open(receiver.dir.path().join("melody.db")).unwrap();
+    let (latest, rows): (String, i64) = conn
+        .query_row(
+            "SELECT max(latest_invoice_status), count(*) FROM billing_subscriptions WHERE stripe_subscription_id = 'sub_early'",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(latest, "paid");
+    assert_eq!(rows, 1);
+}

@@ -160,9 +160,7 @@ pub fn stripe_settings(db: &Path) -> anyhow::Result<(BillingConfig, SecretSettin
         .filter(|b| !b.trim().is_empty())
     {
         let base = base.trim().to_owned();
-        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-            .iter()
-            .any(|prefix| base.starts_with(prefix));
+        let loopback = is_loopback_http(&base);
         if !base.starts_with("https://") && !loopback {
             bail!("STRIPE_API_BASE {base:?} is invalid: use an https:// URL, or http:// on 127.0.0.1 or localhost for a local test server, because the secret key is sent with every call");
         }
@@ -193,4 +191,53 @@ pub fn stripe_settings(db: &Path) -> anyhow::Result<(BillingConfig, SecretSettin
             from_environment,
         },
     ))
+}
+
+/// Whether `url` is plain HTTP to this machine: the host, after any port is
+/// removed, is exactly `127.0.0.1`, `localhost` or `[::1]`, with no user
+/// info (`http://localhost@example.com` names the host `example.com`).
+fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.rsplit_once(':') {
+        Some((host, port))
+            if !host.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !authority.ends_with(']') =>
+        {
+            host
+        }
+        _ => authority,
+    };
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_http;
+
+    #[test]
+    fn loopback_check_reads_the_host() {
+        for good in [
+            "http://127.0.0.1:12111/",
+            "http://localhost:8080",
+            "http://[::1]:9000/v1",
+            "http://localhost",
+        ] {
+            assert!(is_loopback_http(good), "{good}");
+        }
+        for bad in [
+            "http://localhost.example.com/",
+            "http://127.0.0.1.nip.io/",
+            "http://localhost@evil.example/",
+            "http://user:pw@127.0.0.1/",
+            "https://127.0.0.1/",
+            "http://10.0.0.5:12111/",
+        ] {
+            assert!(!is_loopback_http(bad), "{bad}");
+        }
+    }
 }

@@ -296,13 +296,15 @@ impl StripeApi {
     }
 
     /// Events created at or after `since`, oldest first, at most
-    /// `max_pages` pages of 100.
+    /// `max_pages` pages of 100, and whether that was all of them. Stripe
+    /// lists newest first, so a list cut short misses the oldest events.
     ///
     /// # Errors
     /// See [`CallError`].
-    pub async fn events_since(&self, since: i64, max_pages: usize) -> Result<Vec<Event>, CallError> {
+    pub async fn events_since(&self, since: i64, max_pages: usize) -> Result<(Vec<Event>, bool), CallError> {
         let mut events = Vec::new();
         let mut starting_after: Option<String> = None;
+        let mut complete = false;
         for _ in 0..max_pages {
             let mut request = ListEvent::new()
                 .created(stripe_types::RangeQueryTs::gte(since))
@@ -315,12 +317,15 @@ impl StripeApi {
             events.extend(page.data);
             match (page.has_more, last) {
                 (true, Some(last)) => starting_after = Some(last),
-                _ => break,
+                _ => {
+                    complete = true;
+                    break;
+                }
             }
         }
         // Stripe lists newest first; apply in the order they happened.
         events.reverse();
-        Ok(events)
+        Ok((events, complete))
     }
 }
 

@@ -177,6 +177,7 @@ pub enum Change {
     Subscription(SubscriptionState),
     Invoice {
         subscription_id: String,
+        customer_id: Option<String>,
         invoice_id: String,
         status: &'static str,
     },
@@ -258,6 +259,7 @@ impl Event {
                 match invoice.subscription_id() {
                     Some(subscription_id) => Change::Invoice {
                         subscription_id: subscription_id.to_owned(),
+                        customer_id: invoice.customer.as_ref().map(|c| c.id().to_owned()),
                         invoice_id: invoice.id.clone(),
                         status: if kind == "invoice.paid" {
                             "paid"

@@ -35,8 +35,9 @@ const EVENTS_CURSOR: &str = "events_cursor";
 /// Events are fetched from this many seconds before the cursor, because
 /// events of the same second can be listed after the cursor was saved.
 const EVENTS_OVERLAP_SECONDS: i64 = 300;
-/// Pages of 100 events fetched per catch-up; the rest wait for the next one.
-const EVENTS_MAX_PAGES: usize = 20;
+/// Pages of 100 events fetched per catch-up. Stripe keeps events for 30
+/// days; a desk has far fewer than 100,000 in that time.
+const EVENTS_MAX_PAGES: usize = 1_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {
@@ -536,7 +537,7 @@ impl Billing {
                 let name = item.request.get("name").and_then(|n| n.as_str());
                 // Stripe ties a key to one endpoint, and a subscription item
                 // also creates a subscription under its own key.
-                let key = format!("melody-{}-customer", item.local_ref);
+                let key = format!("{}-customer", idempotency_key(item));
                 let customer = api.create_customer(&email, name, &item.local_ref, &key).await?;
                 tracing::info!(customer = %customer.id, outbox_id = item.id, "Stripe customer created");
                 customer.id
@@ -587,7 +588,7 @@ impl Billing {
                 found
             }
             None => {
-                let key = format!("melody-{}", item.local_ref);
+                let key = idempotency_key(item);
                 api.create_subscription(&customer_id, price_id, payment_method, &item.local_ref, &key)
                     .await?
             }
@@ -612,7 +613,20 @@ impl Billing {
         let item = self
             .db(move |store| {
                 store.write(|tx| {
+                    let before = OutboxItem::find(tx, id)?;
                     let item = OutboxItem::retry(tx, id, now)?;
+                    if before.is_some_and(|b| b.state == melody_store::OutboxState::Failed) {
+                        // Stripe rejected the last request; the retry may
+                        // differ (a card saved since), so it gets new keys.
+                        tx.execute(
+                            "UPDATE stripe_outbox
+                                SET request_json = json_set(request_json, '$.generation',
+                                        COALESCE(json_extract(request_json, '$.generation'), 0) + 1)
+                              WHERE id = ?1",
+                            [id],
+                        )
+                        .map_err(|source| StoreError::Sqlite { op: "renew idempotency key", source })?;
+                    }
                     if item.kind == OutboxKind::Subscription {
                         tx.execute(
                             "UPDATE billing_subscriptions SET status = 'queued' WHERE local_ref = ?1 AND stripe_subscription_id IS NULL",
@@ -736,7 +750,7 @@ impl Billing {
             .events_since(cursor - EVENTS_OVERLAP_SECONDS, EVENTS_MAX_PAGES)
             .await;
         self.record_reachability(&result.as_ref().map(|_| ()));
-        let events = result.map_err(|error| match error {
+        let (events, complete) = result.map_err(|error| match error {
             CallError::Unreachable(reason) => BillingError::Unreachable { reason, item: None },
             CallError::Rejected(reason) => BillingError::Rejected { reason, item: None },
         })?;
@@ -753,6 +767,16 @@ impl Billing {
                 Err(other) => return Err(other),
             }
             newest = newest.max(created);
+        }
+        if !complete {
+            // The oldest events were not fetched: keep the cursor so the
+            // next catch-up starts from them again.
+            tracing::warn!(
+                applied,
+                cursor,
+                "more Stripe events than one catch-up fetches; the cursor stays"
+            );
+            return Ok(applied);
         }
         self.db(move |store| {
             store.write(|tx| stored::set_sync_value(tx, EVENTS_CURSOR, &newest.to_string()))
@@ -881,9 +905,18 @@ fn apply_change(
         Change::Subscription(state) => BillingSubscription::apply_state(tx, state, now),
         Change::Invoice {
             subscription_id,
+            customer_id,
             invoice_id,
             status,
-        } => BillingSubscription::apply_invoice(tx, subscription_id, invoice_id, status, observed_at, now),
+        } => BillingSubscription::apply_invoice(
+            tx,
+            subscription_id,
+            customer_id.as_deref(),
+            invoice_id,
+            status,
+            observed_at,
+            now,
+        ),
         Change::Ignored => Ok(Applied::Unknown),
     }
 }
@@ -914,6 +947,7 @@ fn record_payment_event(
             subscription_id,
             invoice_id,
             status,
+            ..
         } => {
             let kind = if *status == "paid" {
                 EventKind::InvoicePaid
@@ -929,6 +963,16 @@ fn record_payment_event(
     };
     data["stripe_event"] = json!(event_id);
     append_payment_event(tx, kind, now, &data)
+}
+
+/// The idempotency key of an item's Stripe object: `melody-<local_ref>`,
+/// with `-g<n>` after the desk retried a rejected request n times. Stripe
+/// answers a repeated key with the first result, even for a changed body.
+fn idempotency_key(item: &OutboxItem) -> String {
+    match item.request.get("generation").and_then(serde_json::Value::as_i64) {
+        Some(generation) if generation > 0 => format!("melody-{}-g{generation}", item.local_ref),
+        _ => format!("melody-{}", item.local_ref),
+    }
 }
 
 /// 2, 4, 8 ... seconds after each failed attempt, at most `max`.

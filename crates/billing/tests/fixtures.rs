@@ -149,9 +149,11 @@ fn invoice_events_parse_in_both_api_shapes() {
     match event_of(&resources, "invoice.paid", &invoice).change().unwrap() {
         Change::Invoice {
             subscription_id,
+            customer_id,
             invoice_id,
             status,
         } => {
+            assert_eq!(customer_id.as_deref(), Some("cus_QXg1o8vcGmoR32"));
             assert_eq!(subscription_id, "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw");
             assert_eq!(invoice_id, "in_1Pgc6tB7WZ01zgkWu9fdqL6I");
             assert_eq!(status, "paid");

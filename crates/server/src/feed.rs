@@ -83,6 +83,11 @@ pub fn render(
     let mut events = Vec::new();
     let mut covered: HashSet<i64> = HashSet::new();
 
+    // NOTE: series are written in the current studio zone, and their
+    // lessons were planned in the zone of the day each series was made; the
+    // two differ only when STUDIO_TIMEZONE changed in between. A first
+    // lesson moved by a daylight saving gap makes DTSTART, and so every
+    // occurrence calendar apps compute, an hour late.
     for series in Series::list_where(conn, column, &feed.target)? {
         let lessons = Series::bookings(conn, series.id)?;
         let series_zone = series.studio_zone();

@@ -11,12 +11,13 @@
 //! - Without a teacher, one teacher named `Imported from <calendar name>` is
 //!   created (or reused by that exact name).
 //! - Without a student, one student per distinct event summary is created
-//!   (or reused by name), with the placeholder email
-//!   `imported-<n>@example.invalid` until the desk enters the real one.
+//!   (or reused by name), with a unique placeholder email
+//!   `imported-<random hex>@example.invalid` until the desk enters the real
+//!   one.
 
 use chrono::{DateTime, Duration, Utc};
 use melody_calendar::{expand, parse, ExpandOptions};
-use melody_domain::{Email, LessonWindow, PersonName, ResourceId, StudioZone};
+use melody_domain::{Email, LessonWindow, PersonName, ResourceId, StudioZone, MAX_DURATION_MIN};
 use std::collections::HashMap;
 
 use melody_store::bookings::{find_conflicts, Conflict};
@@ -117,7 +118,7 @@ pub fn import_ics(
     };
     let expansion = expand(&calendar, &options);
 
-    let skipped = expansion
+    let mut skipped: Vec<SkippedEvent> = expansion
         .skipped
         .iter()
         .map(|s| SkippedEvent {
@@ -127,10 +128,29 @@ pub fn import_ics(
             reason: s.reason.clone(),
         })
         .collect();
+    // A lesson lasts at most 12 hours; a longer event is not a lesson.
+    let (occurrences, too_long): (Vec<_>, Vec<_>) = expansion
+        .occurrences
+        .iter()
+        .partition(|o| o.duration_min <= i64::from(MAX_DURATION_MIN));
+    for occurrence in too_long {
+        skipped.push(SkippedEvent {
+            uid: Some(occurrence.uid.clone()),
+            summary: Some(occurrence.summary.clone()),
+            code: "too_long".to_owned(),
+            reason: format!(
+                "the occurrence at {} lasts {} minutes, longer than the {MAX_DURATION_MIN} a lesson may last",
+                occurrence
+                    .start
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                occurrence.duration_min
+            ),
+        });
+    }
     let teacher_name = format!("Imported from {}", request.calendar_name);
     let mut student_names: Vec<String> = Vec::new();
     if request.student_id.is_none() {
-        for occurrence in &expansion.occurrences {
+        for occurrence in &occurrences {
             let name = student_name(&occurrence.summary);
             if !student_names.contains(&name) {
                 student_names.push(name);
@@ -161,8 +181,8 @@ pub fn import_ics(
 
         let mut report = ImportReport {
             dry_run,
-            occurrences: Vec::with_capacity(expansion.occurrences.len()),
-            skipped,
+            occurrences: Vec::with_capacity(occurrences.len()),
+            skipped: skipped.clone(),
             notes: expansion.notes.clone(),
             teachers_to_create: if request.teacher_id.is_none() {
                 vec![teacher_name.clone()]
@@ -177,7 +197,7 @@ pub fn import_ics(
         // Lessons of this file that may still overlap the next one, by
         // position; occurrences come sorted by start.
         let mut open: Vec<(usize, LessonWindow)> = Vec::new();
-        for (index, occurrence) in expansion.occurrences.iter().enumerate() {
+        for (index, occurrence) in occurrences.iter().enumerate() {
             let student_id = match fixed_student {
                 Some(id) => id,
                 None => {
@@ -185,14 +205,14 @@ pub fn import_ics(
                     match students.get(&name) {
                         Some(id) => *id,
                         None => {
-                            let id = student_for(tx, &name, &student_names, now)?;
+                            let id = student_for(tx, &name, now)?;
                             students.insert(name, id);
                             id
                         }
                     }
                 }
             };
-            let window = LessonWindow::new(occurrence.start, occurrence.duration_min.min(720))
+            let window = LessonWindow::new(occurrence.start, occurrence.duration_min)
                 .map_err(|e| StoreError::Invalid(e.to_string()))?;
             let conflicts = find_conflicts(tx, &request.resource, teacher_id, student_id, window, None)?;
             // Lessons of the file against each other: the same resource and
@@ -274,18 +294,17 @@ fn teacher_for(tx: &rusqlite::Transaction<'_>, name: &str, now: DateTime<Utc>) -
     Ok(Teacher::insert(tx, &parsed, now)?.id)
 }
 
-fn student_for(
-    tx: &rusqlite::Transaction<'_>,
-    name: &str,
-    all_names: &[String],
-    now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+fn student_for(tx: &rusqlite::Transaction<'_>, name: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
     if let Some(existing) = Student::list(tx)?.into_iter().find(|s| s.name == name) {
         return Ok(existing.id);
     }
-    let position = all_names.iter().position(|n| n == name).unwrap_or(0) + 1;
+    // Unique per student: billing keys customers by email, so two imported
+    // students must never share one.
+    let mut bytes = [0_u8; 6];
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let parsed = PersonName::parse(name).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let email = Email::parse(&format!("imported-{position}@example.invalid"))
+    let email = Email::parse(&format!("imported-{suffix}@example.invalid"))
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
     Ok(Student::insert(tx, &parsed, &email, now)?.id)
 }

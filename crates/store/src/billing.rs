@@ -342,6 +342,7 @@ impl BillingSubscription {
         state: &SubscriptionState,
         now: DateTime<Utc>,
     ) -> Result<Applied, StoreError> {
+        merge_queued_row(tx, state)?;
         let existing: Option<(i64, Option<i64>, i64)> = tx
             .query_row(
                 "SELECT id, status_event_at, status_event_rank FROM billing_subscriptions
@@ -438,20 +439,33 @@ impl BillingSubscription {
     }
 
     /// Records the outcome of an invoice of `subscription_id`, unless a newer
-    /// invoice event is stored.
+    /// invoice event is stored. An invoice can arrive before any event of
+    /// its subscription (Stripe does not order deliveries): the subscription
+    /// is then added with status `unknown`, and its own event fills it in.
     ///
     /// # Errors
     /// `StoreError::Sqlite` when the write fails.
     pub fn apply_invoice(
         tx: &Transaction<'_>,
         subscription_id: &str,
+        customer_id: Option<&str>,
         invoice_id: &str,
         invoice_status: &str,
         observed_at: i64,
         now: DateTime<Utc>,
     ) -> Result<Applied, StoreError> {
         if Self::find_by_stripe_id(tx, subscription_id)?.is_none() {
-            return Ok(Applied::Unknown);
+            let email = match customer_id {
+                Some(customer) => BillingCustomer::find_by_stripe_id(tx, customer)?.map(|c| c.email),
+                None => None,
+            };
+            tx.execute(
+                "INSERT INTO billing_subscriptions
+                    (email, stripe_subscription_id, stripe_customer_id, price_id, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, '', 'unknown', ?4, ?4)",
+                params![email, subscription_id, customer_id, now.timestamp()],
+            )
+            .op("add subscription from an invoice")?;
         }
         let changed = tx
             .execute(
@@ -467,6 +481,44 @@ impl BillingSubscription {
             Applied::Changed
         })
     }
+}
+
+/// Folds a queued row into the row Stripe's id already has, when an event
+/// about the subscription (without the app's reference) arrived before the
+/// response that links the two.
+fn merge_queued_row(tx: &Transaction<'_>, state: &SubscriptionState) -> Result<(), StoreError> {
+    let Some(local_ref) = &state.local_ref else {
+        return Ok(());
+    };
+    let queued: Option<(i64, Option<String>, i64)> = tx
+        .query_row(
+            "SELECT id, email, created_at FROM billing_subscriptions
+              WHERE local_ref = ?1 AND stripe_subscription_id IS NULL",
+            [local_ref],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()
+        .op("find queued subscription")?;
+    let known: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM billing_subscriptions WHERE stripe_subscription_id = ?1",
+            [&state.stripe_subscription_id],
+            |row| row.get(0),
+        )
+        .optional()
+        .op("find subscription")?;
+    if let (Some((queued_id, email, created_at)), Some(known_id)) = (queued, known) {
+        tx.execute("DELETE FROM billing_subscriptions WHERE id = ?1", [queued_id])
+            .op("merge queued subscription")?;
+        tx.execute(
+            "UPDATE billing_subscriptions
+                SET local_ref = ?2, email = COALESCE(?3, email), created_at = min(created_at, ?4)
+              WHERE id = ?1",
+            params![known_id, local_ref, email, created_at],
+        )
+        .op("merge queued subscription")?;
+    }
+    Ok(())
 }
 
 /// Card and subscription status of one student, for badges on the calendar.

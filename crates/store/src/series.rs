@@ -294,7 +294,7 @@ impl NewSeries {
 pub enum Scope {
     /// The given lesson only.
     One,
-    /// The given lesson and every later one.
+    /// The given lesson and every later one that has not started yet.
     Following,
     /// Every lesson that has not started yet.
     All,
@@ -345,6 +345,7 @@ fn selected(
             .iter()
             .filter(confirmed)
             .filter(|b| b.series_date >= anchor.series_date)
+            .filter(|b| b.id == anchor.id || b.start >= now)
             .cloned()
             .collect(),
         _ => lessons

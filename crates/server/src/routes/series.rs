@@ -183,6 +183,16 @@ pub(crate) async fn create(
     let zone = state.settings.zone;
     let resource = parse_resource(&state, body.resource_id.as_deref())?;
     let start = parse_local_start(&body.start, zone)?;
+    if start.and_utc().timestamp() % 60 != 0 {
+        return Err(ApiError::invalid(
+            "start_invalid",
+            "start",
+            format!(
+                "start {:?} has seconds: lessons start on a whole minute, such as 2027-01-04T17:00",
+                body.start
+            ),
+        ));
+    }
     let duration_min = parse_duration(body.duration_min)?;
     let end = match (&body.until, body.count) {
         (Some(until), None) => {
@@ -308,7 +318,8 @@ pub(crate) async fn get(
 /// Change one lesson, this and the following ones, or all remaining lessons.
 ///
 /// Each lesson keeps its planned date; a new `local_time` is read on that
-/// date in the studio zone. Every changed lesson is checked against the
+/// date in the series' time zone (the studio zone when it was created).
+/// Every changed lesson is checked against the
 /// conflict rule first, and one conflict changes nothing (409
 /// `series_conflict` listing them all).
 #[utoipa::path(operation_id = "change_series", post, path = "/api/series/{id}/change", params(("id" = i64, Path)), request_body = ChangeSeries,
@@ -428,7 +439,24 @@ pub(crate) async fn create_feed(
             format!("kind {kind:?} is invalid: use teacher, resource or student"),
         ));
     }
-    let target = body.id.trim().to_owned();
+    // Ids are stored in their canonical form, so "007" and "7" are one
+    // teacher for the feed as they are for the database.
+    let target = match kind.as_str() {
+        "teacher" | "student" => match body.id.trim().parse::<i64>() {
+            Ok(id) => id.to_string(),
+            Err(_) => {
+                return Err(ApiError::invalid(
+                    "id_invalid",
+                    "id",
+                    format!(
+                        "id {:?} is not a {kind} id: use the number shown on the {kind}",
+                        body.id
+                    ),
+                ))
+            }
+        },
+        _ => body.id.trim().to_owned(),
+    };
     let mut bytes = [0_u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(&e))?;
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
