@@ -48,6 +48,34 @@ impl Names {
     }
 }
 
+impl Names {
+    /// One booking as its own event, or as the override of the series slot
+    /// starting at `recurrence_id`.
+    fn lesson_event(
+        &self,
+        booking: &Booking,
+        uid: String,
+        recurrence_id: Option<DateTime<Utc>>,
+    ) -> FeedEvent {
+        FeedEvent {
+            uid,
+            summary: self.summary(
+                booking.effective_resource(),
+                booking.teacher_id,
+                booking.student_id,
+            ),
+            description: booking.notes.clone(),
+            location: self.resources.get(booking.effective_resource()).cloned(),
+            start: booking.start,
+            duration_min: i64::from(booking.duration_min),
+            cancelled: false,
+            recurrence: None,
+            exdates: Vec::new(),
+            recurrence_id,
+        }
+    }
+}
+
 fn matches(column: FeedColumn, target: &str, booking: &Booking) -> bool {
     match column {
         FeedColumn::Teacher => booking.teacher_id.to_string() == target,
@@ -111,22 +139,7 @@ pub fn render(
                         && booking.effective_resource() == series.resource_id
                         && booking.teacher_id == series.teacher_id;
                     if !same_slot {
-                        events.push(FeedEvent {
-                            uid: uid.clone(),
-                            summary: names.summary(
-                                booking.effective_resource(),
-                                booking.teacher_id,
-                                booking.student_id,
-                            ),
-                            description: booking.notes.clone(),
-                            location: names.resources.get(booking.effective_resource()).cloned(),
-                            start: booking.start,
-                            duration_min: i64::from(booking.duration_min),
-                            cancelled: false,
-                            recurrence: None,
-                            exdates: Vec::new(),
-                            recurrence_id: Some(slot.start),
-                        });
+                        events.push(names.lesson_event(booking, uid.clone(), Some(slot.start)));
                     }
                 }
                 None => exdates.push(slot.start),
@@ -158,22 +171,8 @@ pub fn render(
         if booking.status != BookingStatus::Confirmed || covered.contains(&booking.id) {
             continue;
         }
-        events.push(FeedEvent {
-            uid: format!("booking-{}@melodyandmeter", booking.id),
-            summary: names.summary(
-                booking.effective_resource(),
-                booking.teacher_id,
-                booking.student_id,
-            ),
-            description: booking.notes.clone(),
-            location: names.resources.get(booking.effective_resource()).cloned(),
-            start: booking.start,
-            duration_min: i64::from(booking.duration_min),
-            cancelled: false,
-            recurrence: None,
-            exdates: Vec::new(),
-            recurrence_id: None,
-        });
+        let uid = format!("booking-{}@melodyandmeter", booking.id);
+        events.push(names.lesson_event(&booking, uid, None));
     }
     Ok(write_calendar(&feed_name(&names, feed), zone.tz(), &events))
 }
