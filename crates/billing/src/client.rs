@@ -27,7 +27,7 @@ pub const DEFAULT_API_BASE: &str = "https://api.stripe.com/";
 /// Time allowed for one HTTP attempt before the call counts as unreachable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Why a Stripe call did not return an object.
+/// The reason a Stripe call returned no object.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
     /// Stripe could not be reached, or asked for a retry (429, 409 for a

@@ -105,9 +105,9 @@ pub struct PriceRef {
 pub struct Invoice {
     pub id: String,
     pub customer: Option<Expandable>,
-    /// Where API versions before 2025-03-31 name the subscription.
+    /// The subscription, in API versions before 2025-03-31.
     pub subscription: Option<Expandable>,
-    /// Where later versions name it.
+    /// The subscription's location in later API versions.
     pub parent: Option<InvoiceParent>,
 }
 
@@ -162,7 +162,7 @@ impl Subscription {
     }
 }
 
-/// What an event asks the app to change.
+/// The change an event makes to the app's state.
 #[derive(Debug, Clone)]
 pub enum Change {
     Setup {

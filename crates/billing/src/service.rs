@@ -1,8 +1,8 @@
 //! The billing service: what the API routes call, and the worker that sends
 //! queued Stripe calls and catches up on missed events.
 //!
-//! Every customer and subscription the desk asks for is first written to the
-//! outbox, then attempted at once; when Stripe is unreachable the request
+//! Every customer and subscription the desk requests is first written to
+//! the outbox, then attempted at once; when Stripe is unreachable the request
 //! returns with the item pending and the worker retries it with backoff.
 //! One mutex makes the attempts of all items one at a time, so the handler
 //! and the worker never send the same item together.

@@ -52,7 +52,7 @@ pub struct BillingSubscription {
     pub updated_at: DateTime<Utc>,
 }
 
-/// What Stripe says a subscription looks like, from an event or a response.
+/// A subscription as Stripe describes it in an event or a response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriptionState {
     pub stripe_subscription_id: String,
@@ -331,7 +331,7 @@ impl BillingSubscription {
         rows.collect::<Result<_, _>>().op("list subscriptions")
     }
 
-    /// Applies what Stripe says about a subscription, unless the stored
+    /// Applies Stripe's description of a subscription, unless the stored
     /// status comes from a newer observation. A subscription the app did not
     /// create is added, billed to the email of its customer where known.
     ///
@@ -419,7 +419,7 @@ impl BillingSubscription {
     }
 
     /// Sets the status of a subscription Stripe never created (`failed`,
-    /// `dismissed`), leaving one Stripe knows untouched.
+    /// `dismissed`), leaving one that Stripe has untouched.
     ///
     /// # Errors
     /// `StoreError::Sqlite` when the write fails.

@@ -1,6 +1,7 @@
 //! The outbox of Stripe calls: each is written before it is attempted, so a
 //! call survives a closed app or a lost network and is made again until
-//! Stripe answers it. Only the billing worker moves items between states.
+//! Stripe returns a response. The billing service moves items between
+//! states, on its own or when the desk retries or dismisses one.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
@@ -265,7 +266,7 @@ impl OutboxItem {
     }
 
     /// Counts an attempt before the call is made, so that after a crash the
-    /// next attempt knows an earlier one may have reached Stripe. Returns
+    /// next attempt can tell an earlier one may have reached Stripe. Returns
     /// the attempt number.
     ///
     /// # Errors
