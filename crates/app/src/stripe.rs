@@ -18,7 +18,7 @@ const SETTINGS_FILE: &str = "stripe-settings.json";
 /// Upper bound of `STRIPE_RETRY_MAX_SECONDS`.
 const MAX_RETRY_SECONDS: u64 = 3_600;
 
-/// Where secrets are kept when no environment variable sets them.
+/// The store for secrets that no environment variable sets.
 #[derive(Debug, Clone)]
 enum Vault {
     Keyring,
@@ -30,7 +30,7 @@ impl Vault {
         let file = db.parent().unwrap_or(Path::new(".")).join(SETTINGS_FILE);
         match std::env::var("MELODY_SECRET_STORE").ok().as_deref() {
             None | Some("" | "keyring") => {
-                // A probe read tells whether a keyring service answers.
+                // A probe read shows whether a keyring service is running.
                 match keyring::Entry::new(KEYRING_SERVICE, SecretKind::SecretKey.keyring_name())
                     .and_then(|entry| entry.get_password())
                 {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::client::DEFAULT_API_BASE;
 use crate::webhook::DEFAULT_TOLERANCE_SECONDS;
 
-/// Longest wait between two attempts of a queued Stripe call, and between
+/// Maximum wait between two attempts of a queued Stripe call, and between
 /// two reachability checks while Stripe is unreachable.
 pub const DEFAULT_RETRY_MAX: Duration = Duration::from_secs(60);
 
@@ -50,7 +50,7 @@ impl fmt::Debug for BillingConfig {
     }
 }
 
-/// Which Stripe setting a value is, with the prefix Stripe gives it.
+/// A Stripe setting, with the prefix Stripe gives its values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretKind {
     SecretKey,
@@ -61,7 +61,7 @@ pub enum SecretKind {
 impl SecretKind {
     pub const ALL: [Self; 3] = [Self::SecretKey, Self::WebhookSecret, Self::PublishableKey];
 
-    /// The environment variable that sets it.
+    /// Returns the environment variable that sets it.
     pub fn env_var(self) -> &'static str {
         match self {
             Self::SecretKey => "STRIPE_SECRET_KEY",
@@ -70,7 +70,7 @@ impl SecretKind {
         }
     }
 
-    /// The name it is stored under in the OS keyring.
+    /// Returns the name it is stored under in the OS keyring.
     pub fn keyring_name(self) -> &'static str {
         match self {
             Self::SecretKey => "stripe-secret-key",

@@ -72,7 +72,7 @@ pub enum BillingError {
     Store(#[from] StoreError),
 }
 
-/// What `POST /api/payments/setup-intent` returns.
+/// The result of `POST /api/payments/setup-intent`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SetupIntentCreated {
     pub client_secret: String,
@@ -90,7 +90,7 @@ pub struct SubscriptionRequested {
     pub pending: Option<OutboxItem>,
 }
 
-/// What the webhook receiver did with a delivery.
+/// The outcome of one webhook delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct EventOutcome {
     /// The event id was applied before: nothing changed.
@@ -437,7 +437,7 @@ impl Billing {
         }
     }
 
-    /// Attempts outbox item `id` now, unless another attempt holds it or it
+    /// Attempts outbox item `id` now, unless another attempt has it or it
     /// is no longer pending.
     async fn attempt(&self, id: i64) -> Result<(), StoreError> {
         let _sending = self.sending.lock().await;
@@ -449,7 +449,7 @@ impl Billing {
     }
 
     /// Sends one pending item and records the outcome. Returns whether
-    /// Stripe was reachable. The caller holds `sending`.
+    /// Stripe was reachable. The caller must have locked `sending`.
     async fn send_item(&self, item: OutboxItem) -> Result<bool, StoreError> {
         let Some(api) = self.api() else {
             return Ok(false);
@@ -921,7 +921,7 @@ fn apply_change(
     }
 }
 
-/// Adds the analytics event of a change that was applied. The data holds
+/// Adds the analytics event of a change that was applied. The data contains
 /// Stripe ids only, no names or emails.
 fn record_payment_event(
     tx: &rusqlite::Transaction<'_>,
@@ -965,9 +965,10 @@ fn record_payment_event(
     append_payment_event(tx, kind, now, &data)
 }
 
-/// The idempotency key of an item's Stripe object: `melody-<local_ref>`,
-/// with `-g<n>` after the desk retried a rejected request n times. Stripe
-/// answers a repeated key with the first result, even for a changed body.
+/// Builds the idempotency key of an item's Stripe object:
+/// `melody-<local_ref>`, with `-g<n>` after the desk retried a rejected
+/// request n times. Stripe returns the first result for a repeated key, even
+/// for a changed body.
 fn idempotency_key(item: &OutboxItem) -> String {
     match item.request.get("generation").and_then(serde_json::Value::as_i64) {
         Some(generation) if generation > 0 => format!("melody-{}-g{generation}", item.local_ref),
@@ -981,14 +982,14 @@ fn backoff(attempt: i64, max: Duration) -> Duration {
     Duration::from_secs(2_u64.pow(exponent)).min(max)
 }
 
-/// A store failure while sending counts as unreachable: the item stays
+/// Maps a store failure while sending to unreachable, so the item stays
 /// pending and is attempted again.
 #[allow(clippy::needless_pass_by_value)]
 fn store_failure(error: StoreError) -> CallError {
     CallError::Unreachable(format!("the local database failed: {error}"))
 }
 
-/// A reference unique to one request, such as `sub_3f9c...`.
+/// Creates a reference unique to one request, such as `sub_3f9c...`.
 fn new_local_ref(prefix: &str) -> String {
     let mut bytes = [0_u8; 12];
     getrandom::fill(&mut bytes).expect("the OS random source is available");

@@ -21,7 +21,7 @@ use crate::time::StudioZone;
 
 /// Most lessons one series may hold: five years of weekly lessons.
 pub const MAX_OCCURRENCES: u32 = 260;
-/// Longest gap between two lessons of a series, in weeks.
+/// Maximum number of weeks between two lessons of a series.
 pub const MAX_INTERVAL_WEEKS: u32 = 52;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub struct WeeklyRule {
     pub end: SeriesEnd,
 }
 
-/// How an occurrence's wall-clock time was mapped to an instant.
+/// The adjustment made when mapping an occurrence's wall-clock time to an instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Adjustment {
@@ -102,7 +102,7 @@ impl WeeklyRule {
         }
     }
 
-    /// The dates of every lesson, in order.
+    /// Returns the date of every lesson, in order.
     pub fn dates(&self) -> Vec<NaiveDate> {
         let step = Duration::weeks(i64::from(self.interval_weeks.max(1)));
         let mut dates = Vec::new();
@@ -120,7 +120,7 @@ impl WeeklyRule {
         }
     }
 
-    /// Every lesson with its instant, in order.
+    /// Returns every lesson with its instant, in order.
     pub fn slots(&self, zone: StudioZone) -> Vec<Slot> {
         self.dates()
             .into_iter()

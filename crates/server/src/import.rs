@@ -28,7 +28,7 @@ use utoipa::ToSchema;
 /// How far ahead an open-ended series is expanded, in days.
 pub const HORIZON_DAYS: i64 = 366;
 
-/// What to import and how.
+/// The options of one import.
 #[derive(Debug, Clone)]
 pub struct ImportRequest {
     pub resource: ResourceId,

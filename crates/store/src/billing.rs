@@ -238,7 +238,7 @@ impl BillingCustomer {
     }
 }
 
-/// How a SetupIntent ended.
+/// The outcome of a SetupIntent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SetupOutcome {
     Succeeded { payment_method_id: Option<String> },

@@ -43,7 +43,7 @@ pub struct Series {
 }
 
 impl Series {
-    /// The rule its lessons follow.
+    /// Returns the rule its lessons follow.
     pub fn rule(&self) -> WeeklyRule {
         WeeklyRule {
             first_date: self.first_date,
@@ -150,7 +150,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Series> {
     })
 }
 
-/// What happens when some lessons of a new series conflict.
+/// The handling of a new series some of whose lessons conflict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConflictPolicy {
     /// Book nothing and report every conflict.
@@ -159,7 +159,7 @@ pub enum ConflictPolicy {
     FreeOnly,
 }
 
-/// One planned lesson of a series and what stands in its way.
+/// One planned lesson of a series and the bookings it would overlap.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlotReport {
@@ -289,7 +289,7 @@ impl NewSeries {
     }
 }
 
-/// Which lessons of a series a change or cancellation applies to.
+/// The lessons of a series that a change or cancellation applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// The given lesson only.

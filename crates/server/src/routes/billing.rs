@@ -49,7 +49,7 @@ pub struct SubscriptionRequest {
     pub payment_method_id: Option<String>,
 }
 
-/// A subscription as the app knows it: Stripe's id and status once Stripe
+/// A subscription as the app stores it: Stripe's id and status once Stripe
 /// has created it, `queued` before.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubscriptionView {
@@ -236,7 +236,7 @@ fn parse_email(raw: &str) -> Result<Email, ApiError> {
 /// Create a SetupIntent so the card form can save the student's card.
 ///
 /// Finds or creates the Stripe customer of the email first. Needs Stripe to
-/// be reachable; when it is not, the customer is queued and the answer is
+/// be reachable; when it is not, the customer is queued and the response is
 /// 503 `stripe_unreachable` with the queued item in `pending`.
 #[utoipa::path(operation_id = "create_setup_intent", post, path = "/api/payments/setup-intent", request_body = SetupIntentRequest,
     responses((status = 200, body = SetupIntentResponse),
@@ -264,7 +264,7 @@ pub(crate) async fn create_setup_intent(
 /// Start a lesson subscription.
 ///
 /// The request is stored first and sent to Stripe at once: 201 with Stripe's
-/// subscription when Stripe answered, 202 with `status: queued` and the
+/// subscription when Stripe responded, 202 with `status: queued` and the
 /// pending Stripe call when Stripe is unreachable (it is sent, exactly once,
 /// when Stripe is back).
 #[utoipa::path(operation_id = "create_subscription", post, path = "/api/billing/subscriptions", request_body = SubscriptionRequest,

@@ -422,7 +422,7 @@ fn hash_token(token: &str) -> String {
 
 /// Create a calendar feed of a teacher, resource or student.
 ///
-/// The answer carries the token once; the feed is served at
+/// The response contains the token once; the feed is served at
 /// `/api/feeds/ics/{token}` to anyone holding it, until revoked.
 #[utoipa::path(operation_id = "create_feed", post, path = "/api/feeds", request_body = CreateFeed,
     responses((status = 201, body = FeedCreated), (status = 400, description = "kind_invalid"), (status = 404, description = "target not found")))]
